@@ -1,0 +1,309 @@
+/**
+ * Crash repair: makes a recording whole after the process died mid-write. MPEG-TS (ISO/IEC 13818-1):
+ * cut the file to whole 188-byte packets and drop the incomplete trailing PES. HLS (RFC 8216): repair and
+ * list the segments the playlist does not know yet, then close it with EXT-X-ENDLIST.
+ *
+ * The TS parsing lives in the muxer package (`completePrefixLength` in `@trackrec/muxer/inspect`); it is
+ * passed in, so this package never imports the muxer.
+ */
+
+import { resolve } from 'node:path';
+import { toWriterError, WriterError } from './errors.js';
+import { datasync, defaultFs, syncDirectory, type WriterFs } from './fs.js';
+import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
+import { type PlaylistSegment, parsePlaylist, renderPlaylist, writeFileAtomic } from './playlist.js';
+
+/** Size of an MPEG-TS packet. */
+export const TS_PACKET_SIZE = 188;
+
+/**
+ * Length of the longest prefix of `bytes` that ends after a complete PES on every PID (a multiple of 188).
+ * `completePrefixLength` from `@trackrec/muxer/inspect` has this shape.
+ */
+export type CompletePrefixLength = (bytes: Uint8Array) => number;
+
+/** Duration in seconds of a (repaired) segment's bytes, e.g. from a PTS scan. */
+export type SegmentDurationOf = (bytes: Uint8Array) => number;
+
+/** Options of {@link repairTs}. */
+export interface RepairTsOptions {
+  /** File-system calls; default `node:fs`. */
+  fs?: WriterFs;
+  /**
+   * Bytes read from the end of the file to find the cut (rounded down to whole packets). The window grows
+   * until the parser finds a complete prefix or covers the file. Default 64 MiB.
+   */
+  maxScanBytes?: number;
+}
+
+/** What {@link repairTs} changed. */
+export interface TsRepairReport {
+  /** Absolute path of the file. */
+  path: string;
+  /** Size before. */
+  originalBytes: number;
+  /** Size after. */
+  repairedBytes: number;
+  /** `originalBytes - repairedBytes`. */
+  bytesTruncated: number;
+}
+
+/**
+ * Makes a crashed MPEG-TS file whole: truncates it to a multiple of 188 bytes, then to the end of the last
+ * complete PES on every PID (as `completePrefixLength` decides), and fsyncs it. A file that is already whole
+ * is left untouched.
+ * @throws {TypeError} for bad arguments or a parser result out of range; {@link WriterError} for I/O faults.
+ */
+export function repairTs(
+  path: string,
+  completePrefixLength: CompletePrefixLength,
+  options: RepairTsOptions = {},
+): TsRepairReport {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
+  if (typeof completePrefixLength !== 'function')
+    throw new TypeError('completePrefixLength must be a function');
+  const maxScan = options.maxScanBytes ?? 64 * 1024 * 1024;
+  if (!Number.isInteger(maxScan) || maxScan < TS_PACKET_SIZE) {
+    throw new RangeError(`options.maxScanBytes must be an integer ≥ ${TS_PACKET_SIZE}`);
+  }
+  const fs = options.fs ?? defaultFs;
+  const abs = resolve(path);
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, 'r+');
+  } catch (err) {
+    throw toWriterError(err, abs, 'open');
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const aligned = size - (size % TS_PACKET_SIZE);
+    let window = Math.floor(maxScan / TS_PACKET_SIZE) * TS_PACKET_SIZE;
+    let keepTo = 0;
+    for (;;) {
+      const start = Math.max(0, aligned - window);
+      const bytes = new Uint8Array(aligned - start);
+      readFully(fs, fd, bytes, start, abs);
+      const keep = completePrefixLength(bytes);
+      if (!Number.isInteger(keep) || keep < 0 || keep > bytes.byteLength) {
+        throw new TypeError(`completePrefixLength returned ${String(keep)} for ${bytes.byteLength} bytes`);
+      }
+      keepTo = start + keep - (keep % TS_PACKET_SIZE);
+      // Nothing complete in a window that starts mid-file: the window may have begun inside a long PES.
+      if (keep > 0 || start === 0) break;
+      window *= 2;
+    }
+    if (keepTo < size) {
+      try {
+        fs.ftruncateSync(fd, keepTo);
+        datasync(fs, fd);
+      } catch (err) {
+        throw toWriterError(err, abs, 'ftruncate');
+      }
+    }
+    return { path: abs, originalBytes: size, repairedBytes: keepTo, bytesTruncated: size - keepTo };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readFully(fs: WriterFs, fd: number, into: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < into.byteLength) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
+    } catch (err) {
+      throw toWriterError(err, path, 'read');
+    }
+    if (n <= 0) throw new WriterError(`${path} shrank while being read`, 'EIO', path, { syscall: 'read' });
+    done += n;
+  }
+}
+
+/** Options of {@link repairHls}. Names default like {@link SegmentSink}'s. */
+export interface RepairHlsOptions {
+  /** The recording's output directory. */
+  dir: string;
+  /** Segment prefix used when recording. Default `'segment'`. */
+  prefix?: string;
+  /** EVENT playlist name. Default `'playlist.m3u8'`. */
+  playlistName?: string;
+  /** Live playlist name, if the recording wrote one: it is rewritten with the last segments and ENDLIST. */
+  livePlaylistName?: string;
+  /** Segments in the live playlist. Default 5. */
+  liveSegmentCount?: number;
+  /** Target duration (s) used when the playlist is missing, and as the estimate of unknown durations. Default 4. */
+  targetDuration?: number;
+  /** Cuts each recovered segment (see {@link repairTs}). */
+  completePrefixLength: CompletePrefixLength;
+  /** Duration (s) of a recovered segment's bytes. Without it the target duration is listed as an estimate. */
+  segmentDuration?: SegmentDurationOf;
+  /** File-system calls; default `node:fs`. */
+  fs?: WriterFs;
+}
+
+/** What {@link repairHls} changed. */
+export interface HlsRepairReport {
+  /** Absolute path of the EVENT playlist. */
+  playlistPath: string;
+  /** The playlist did not exist and was written from scratch. */
+  playlistCreated: boolean;
+  /** Segment files that were on disk but not listed, repaired and now listed, in order. */
+  segmentsAdded: string[];
+  /** Unlisted segment files that held no complete PES and were deleted. */
+  segmentsRemoved: string[];
+  /** Segments whose EXTINF is the target-duration estimate (no `segmentDuration` given). */
+  durationsEstimated: string[];
+  /** The per-file TS repairs of the recovered segments. */
+  tsRepairs: TsRepairReport[];
+  /** EXT-X-ENDLIST was missing and was added. */
+  endListAdded: boolean;
+  /** Leftover `.{playlist}.tmp` files from an interrupted rewrite that were deleted. */
+  tempFilesRemoved: string[];
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/**
+ * Makes a crashed HLS recording whole: every `{prefix}_*.ts` file after the last listed segment is repaired
+ * with {@link repairTs} and appended to the playlist (EXT-X-PROGRAM-DATE-TIME continued from the previous
+ * segment), empty ones are deleted, and the playlist (and live playlist) are rewritten atomically with
+ * EXT-X-ENDLIST. Running it on a whole recording changes nothing.
+ */
+export function repairHls(options: RepairHlsOptions): HlsRepairReport {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (typeof options.dir !== 'string' || options.dir.length === 0) {
+    throw new TypeError('options.dir must be a non-empty string');
+  }
+  if (typeof options.completePrefixLength !== 'function') {
+    throw new TypeError('options.completePrefixLength must be a function');
+  }
+  if (options.segmentDuration !== undefined && typeof options.segmentDuration !== 'function') {
+    throw new TypeError('options.segmentDuration must be a function');
+  }
+  const prefix = validateName(options.prefix ?? 'segment', 'options.prefix', MAX_PREFIX_BYTES);
+  const playlistName = validateName(
+    options.playlistName ?? 'playlist.m3u8',
+    'options.playlistName',
+    MAX_NAME_BYTES,
+  );
+  const liveName =
+    options.livePlaylistName === undefined
+      ? null
+      : validateName(options.livePlaylistName, 'options.livePlaylistName', MAX_NAME_BYTES);
+  const liveSegmentCount = options.liveSegmentCount ?? 5;
+  if (!Number.isInteger(liveSegmentCount) || liveSegmentCount < 1) {
+    throw new RangeError('options.liveSegmentCount must be a positive integer');
+  }
+  const target = options.targetDuration ?? 4;
+  if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0) {
+    throw new RangeError('options.targetDuration must be a positive number');
+  }
+  const fs = options.fs ?? defaultFs;
+  const dir = resolve(options.dir);
+  const playlistPath = childPath(dir, playlistName);
+
+  let text: string | null = null;
+  try {
+    if (fs.existsSync(playlistPath)) text = fs.readFileSync(playlistPath, 'utf8');
+  } catch (err) {
+    throw toWriterError(err, playlistPath, 'read');
+  }
+  const parsed = text === null ? null : parsePlaylist(text);
+  const segments: PlaylistSegment[] = parsed?.segments ?? [];
+  const listed = new Set(segments.map((s) => s.name));
+  const last = segments.at(-1)?.name;
+
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (err) {
+    throw toWriterError(err, dir, 'readdir');
+  }
+  const candidates = entries
+    .filter((n) => n.startsWith(`${prefix}_`) && n.endsWith('.ts') && !listed.has(n))
+    .filter((n) => last === undefined || collator.compare(n, last) > 0)
+    .sort((a, b) => collator.compare(a, b));
+
+  const report: HlsRepairReport = {
+    playlistPath,
+    playlistCreated: parsed === null,
+    segmentsAdded: [],
+    segmentsRemoved: [],
+    durationsEstimated: [],
+    tsRepairs: [],
+    endListAdded: parsed === null || !parsed.ended,
+    tempFilesRemoved: [],
+  };
+
+  for (const name of candidates) {
+    const path = childPath(dir, name);
+    const fixed = repairTs(path, options.completePrefixLength, { fs });
+    report.tsRepairs.push(fixed);
+    if (fixed.repairedBytes === 0) {
+      try {
+        fs.unlinkSync(path);
+      } catch (err) {
+        throw toWriterError(err, path, 'unlink');
+      }
+      report.segmentsRemoved.push(name);
+      continue;
+    }
+    let duration = target;
+    if (options.segmentDuration !== undefined) {
+      const bytes = new Uint8Array(fixed.repairedBytes);
+      const fd = openRead(fs, path);
+      try {
+        readFully(fs, fd, bytes, 0, path);
+      } finally {
+        fs.closeSync(fd);
+      }
+      duration = options.segmentDuration(bytes);
+      if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) {
+        throw new RangeError(`options.segmentDuration returned ${String(duration)} for ${name}`);
+      }
+    } else report.durationsEstimated.push(name);
+    const prev = segments.at(-1);
+    const programDateTime =
+      prev?.programDateTime != null ? Math.round(prev.programDateTime + prev.duration * 1000) : null;
+    segments.push({ name, duration, programDateTime, discontinuity: false });
+    report.segmentsAdded.push(name);
+  }
+
+  for (const name of [playlistName, liveName]) {
+    if (name === null) continue;
+    const temp = childPath(dir, `.${name}.tmp`);
+    if (fs.existsSync(temp)) {
+      try {
+        fs.unlinkSync(temp);
+      } catch (err) {
+        throw toWriterError(err, temp, 'unlink');
+      }
+      report.tempFilesRemoved.push(`.${name}.tmp`);
+    }
+  }
+
+  const changed = report.endListAdded || report.segmentsAdded.length > 0 || report.segmentsRemoved.length > 0;
+  if (changed) {
+    const model = {
+      segments,
+      minTargetDuration: parsed?.targetDuration ?? target,
+      liveSegmentCount,
+      ended: true,
+    };
+    writeFileAtomic(fs, dir, playlistName, renderPlaylist({ ...model, kind: 'event' }), true);
+    if (liveName !== null)
+      writeFileAtomic(fs, dir, liveName, renderPlaylist({ ...model, kind: 'live' }), true);
+  } else if (report.tempFilesRemoved.length > 0) {
+    syncDirectory(fs, dir);
+  }
+  return report;
+}
+
+function openRead(fs: WriterFs, path: string): number {
+  try {
+    return fs.openSync(path, 'r');
+  } catch (err) {
+    throw toWriterError(err, path, 'open');
+  }
+}
