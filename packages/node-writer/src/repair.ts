@@ -50,8 +50,9 @@ export interface TsRepairReport {
 
 /**
  * Makes a crashed MPEG-TS file whole: truncates it to a multiple of 188 bytes, then to the end of the last
- * complete PES on every PID (as `completePrefixLength` decides), and fsyncs it. A file that is already whole
- * is left untouched.
+ * complete PES on every PID (as `completePrefixLength` decides), and fsyncs it. Run it once, on a crashed
+ * file: a video PES without PES_packet_length is only known complete when the next one starts, so the
+ * parser counts the final frame of any file as incomplete.
  * @throws {TypeError} for bad arguments or a parser result out of range; {@link WriterError} for I/O faults.
  */
 export function repairTs(
@@ -150,7 +151,7 @@ export interface HlsRepairReport {
   playlistCreated: boolean;
   /** Segment files that were on disk but not listed, repaired and now listed, in order. */
   segmentsAdded: string[];
-  /** Unlisted segment files that held no complete PES and were deleted. */
+  /** Unlisted segment files with nothing left after repair (or a `segmentDuration` of 0) that were deleted. */
   segmentsRemoved: string[];
   /** Segments whose EXTINF is the target-duration estimate (no `segmentDuration` given). */
   durationsEstimated: string[];
@@ -165,10 +166,13 @@ export interface HlsRepairReport {
 const collator = new Intl.Collator('en', { numeric: true });
 
 /**
- * Makes a crashed HLS recording whole: every `{prefix}_*.ts` file after the last listed segment is repaired
- * with {@link repairTs} and appended to the playlist (EXT-X-PROGRAM-DATE-TIME continued from the previous
- * segment), empty ones are deleted, and the playlist (and live playlist) are rewritten atomically with
- * EXT-X-ENDLIST. Running it on a whole recording changes nothing.
+ * Makes a crashed HLS recording whole: every `{prefix}_*.ts` file after the last listed segment is appended
+ * to the playlist (EXT-X-PROGRAM-DATE-TIME continued from the previous segment). The last of them is cut
+ * with {@link repairTs}; earlier ones (finished by the sink before the next was opened, their playlist
+ * rewrite lost) only to whole packets. Segments left empty, or with a `segmentDuration` of 0, are deleted.
+ * The playlist (and live playlist) are rewritten atomically with EXT-X-ENDLIST; leftover temp files go.
+ * Running it again, or on a cleanly closed recording, changes nothing. Unknown to repair: discontinuities
+ * in the recovered segments (none are tagged).
  */
 export function repairHls(options: RepairHlsOptions): HlsRepairReport {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -236,22 +240,18 @@ export function repairHls(options: RepairHlsOptions): HlsRepairReport {
     tempFilesRemoved: [],
   };
 
-  for (const name of candidates) {
+  for (const [i, name] of candidates.entries()) {
     const path = childPath(dir, name);
-    const fixed = repairTs(path, options.completePrefixLength, { fs });
+    // The sink opens a segment only after finishing the previous one, so only the last can be torn
+    // mid-PES; the others need no more than whole packets (a parser could not tell that their final,
+    // unbounded video PES is complete).
+    const isLast = i === candidates.length - 1;
+    const fixed = repairTs(path, isLast ? options.completePrefixLength : wholePackets, { fs });
     report.tsRepairs.push(fixed);
-    if (fixed.repairedBytes === 0) {
-      try {
-        fs.unlinkSync(path);
-      } catch (err) {
-        throw toWriterError(err, path, 'unlink');
-      }
-      report.segmentsRemoved.push(name);
-      continue;
-    }
     let duration = target;
-    if (options.segmentDuration !== undefined) {
-      const bytes = new Uint8Array(fixed.repairedBytes);
+    let bytes: Uint8Array | undefined;
+    if (fixed.repairedBytes > 0 && options.segmentDuration !== undefined) {
+      bytes = new Uint8Array(fixed.repairedBytes);
       const fd = openRead(fs, path);
       try {
         readFully(fs, fd, bytes, 0, path);
@@ -262,7 +262,17 @@ export function repairHls(options: RepairHlsOptions): HlsRepairReport {
       if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) {
         throw new RangeError(`options.segmentDuration returned ${String(duration)} for ${name}`);
       }
-    } else report.durationsEstimated.push(name);
+    }
+    if (fixed.repairedBytes === 0 || (bytes !== undefined && duration === 0)) {
+      try {
+        fs.unlinkSync(path);
+      } catch (err) {
+        throw toWriterError(err, path, 'unlink');
+      }
+      report.segmentsRemoved.push(name);
+      continue;
+    }
+    if (bytes === undefined) report.durationsEstimated.push(name);
     const prev = segments.at(-1);
     const programDateTime =
       prev?.programDateTime != null ? Math.round(prev.programDateTime + prev.duration * 1000) : null;
@@ -298,6 +308,10 @@ export function repairHls(options: RepairHlsOptions): HlsRepairReport {
     syncDirectory(fs, dir);
   }
   return report;
+}
+
+function wholePackets(bytes: Uint8Array): number {
+  return bytes.byteLength - (bytes.byteLength % TS_PACKET_SIZE);
 }
 
 function openRead(fs: WriterFs, path: string): number {
