@@ -947,7 +947,10 @@ export class TsInspector {
   private pesEnd(st: PidState, stream: StreamState, atEnd: boolean): void {
     const pes = stream.pes;
     pes.active = false;
-    if (pes.damaged || pes.headerBad) return;
+    if (pes.damaged || pes.headerBad) {
+      stream.firstChecked = true; // the first access unit could not be judged: do not judge the second
+      return;
+    }
     const where = `PES at packet ${pes.startIndex}`;
     if (!pes.headerDone) {
       this.violation(
