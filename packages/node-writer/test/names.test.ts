@@ -54,7 +54,9 @@ describe('hostile names are rejected and never touch the disk outside the output
   }
 
   it('rejects a NUL byte in the directory itself', () => {
-    expect(() => new SegmentSink({ dir: `${tmp()}/x\0/y` })).toThrow(new TypeError('options.dir must not contain NUL bytes'));
+    expect(() => new SegmentSink({ dir: `${tmp()}/x\0/y` })).toThrow(
+      new TypeError('options.dir must not contain NUL bytes'),
+    );
   });
 
   it('accepts unusual but harmless names and percent-encodes them in the playlist', () => {
@@ -82,7 +84,9 @@ describe('hostile names are rejected and never touch the disk outside the output
     const [first] = makeStream({ seconds: 0.1 });
     hls.write(first!.bytes, first!.info);
     hls.close();
-    expect(readFileSync(join(dir, `${'p'.repeat(MAX_PREFIX_BYTES)}_00000.ts`)).length).toBe(first!.bytes.length);
+    expect(readFileSync(join(dir, `${'p'.repeat(MAX_PREFIX_BYTES)}_00000.ts`)).length).toBe(
+      first!.bytes.length,
+    );
     expect(() => new SegmentSink({ dir: tmp(), prefix: 'p'.repeat(MAX_PREFIX_BYTES + 1) })).toThrow(
       new RangeError(`options.prefix must be at most ${MAX_PREFIX_BYTES} UTF-8 bytes`),
     );

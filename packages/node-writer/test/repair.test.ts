@@ -13,7 +13,10 @@ describe('repairTs', () => {
   const full = concat(stream.map((c) => c.bytes));
   const boundaries = new Set<number>();
   let at = 0;
-  for (const c of stream) boundaries.add((at += c.bytes.byteLength));
+  for (const c of stream) {
+    at += c.bytes.byteLength;
+    boundaries.add(at);
+  }
 
   it('cuts a file broken at any byte to whole packets and whole PES, as the injected parser decides', () => {
     const rnd = prng(42);
@@ -81,7 +84,13 @@ describe('repairHls', () => {
     const size = statSync(last).size;
     truncateSync(last, size - 100);
 
-    const report = repairHls({ dir, livePlaylistName: 'live.m3u8', liveSegmentCount: 3, completePrefixLength, segmentDuration });
+    const report = repairHls({
+      dir,
+      livePlaylistName: 'live.m3u8',
+      liveSegmentCount: 3,
+      completePrefixLength,
+      segmentDuration,
+    });
     expect(report.segmentsAdded).toEqual(['segment_00003.ts']);
     expect(report.segmentsRemoved).toEqual([]);
     expect(report.endListAdded).toBe(true);
@@ -101,16 +110,25 @@ describe('repairHls', () => {
     ]);
     // 12 s to 14.5 s, minus the torn last frame: frames 360…433 → 74 frames.
     expect(after.manifest.segments[3]!.duration).toBeCloseTo(74 / 30, 3);
-    expect(after.manifest.segments[3]!.dateTimeString).toBe(new Date(Date.UTC(2026, 5, 1) + 4000).toISOString());
+    expect(after.manifest.segments[3]!.dateTimeString).toBe(
+      new Date(Date.UTC(2026, 5, 1) + 4000).toISOString(),
+    );
     const live = readPlaylist(dir, 'live.m3u8');
     expect(live.manifest.endList).toBe(true);
     expect(live.manifest.mediaSequence).toBe(1);
-    expect(live.manifest.segments.map((s) => s.uri)).toEqual(after.manifest.segments.slice(1).map((s) => s.uri));
+    expect(live.manifest.segments.map((s) => s.uri)).toEqual(
+      after.manifest.segments.slice(1).map((s) => s.uri),
+    );
 
     // Repairing again changes nothing.
     const text = readFileSync(join(dir, 'playlist.m3u8'), 'utf8');
     const again = repairHls({ dir, completePrefixLength, segmentDuration });
-    expect(again).toMatchObject({ segmentsAdded: [], segmentsRemoved: [], endListAdded: false, tsRepairs: [] });
+    expect(again).toMatchObject({
+      segmentsAdded: [],
+      segmentsRemoved: [],
+      endListAdded: false,
+      tsRepairs: [],
+    });
     expect(readFileSync(join(dir, 'playlist.m3u8'), 'utf8')).toBe(text);
   });
 
