@@ -14,13 +14,20 @@ import { readPcr, readTimestamp } from '../src/inspect/timestamps.js';
 import {
   AAC_PES_TICKS,
   AUDIO_PID,
+  adtsFrame,
   buildStream,
+  type CraftStream,
   crc32Bitwise,
   dropPackets,
+  h264Au,
+  opusAu,
+  opusDescriptors,
   PMT_PID,
   patSection,
   pcrField,
+  pesBytes,
   pidAt,
+  pmtSection,
   TsWriter,
   timestampField,
   VIDEO_PID,
@@ -567,5 +574,153 @@ describe('completePrefixLength', () => {
       completePrefixLength(built.bytes.subarray(0, built.bytes.length - 1), { lastVideoPesComplete: true }),
     ).toBe(lastVideo);
     expect(completePrefixLength(new Uint8Array(100))).toBe(0);
+  });
+});
+
+describe('framing details', () => {
+  function program(streams: CraftStream[], pcrPid = VIDEO_PID): TsWriter {
+    const w = new TsWriter();
+    w.section(0, patSection(1, PMT_PID));
+    w.section(PMT_PID, pmtSection(pcrPid, streams));
+    return w;
+  }
+
+  /** A PES whose first packet carries only `head` bytes of it (the rest of the packet is stuffing). */
+  function splitPes(w: TsWriter, pid: number, pes: Uint8Array, head: number, pcr?: number): void {
+    w.packet(pid, pes.subarray(0, head), { pusi: true, af: { pcr, randomAccess: true } });
+    for (let o = head; o < pes.length; o += 184)
+      w.packet(pid, pes.subarray(o, Math.min(o + 184, pes.length)));
+  }
+
+  test('a PMT longer than a packet, a PES header split across packets', () => {
+    const descriptors: number[] = [];
+    for (let i = 0; i < 60; i++) descriptors.push(0x80 + (i % 32), 2, i, i); // user-private descriptors
+    const w = program([
+      { type: 0x1b, pid: VIDEO_PID, descriptors },
+      { type: 0x0f, pid: AUDIO_PID },
+    ]);
+    expect(w.count).toBe(3); // PAT + a PMT of two packets
+    for (let i = 0; i < 3; i++) {
+      const t = 90000 + i * 3000;
+      const pes = pesBytes(0xe0, h264Au({ idr: i === 0 }), { pts: t, dts: t, length: 'zero' });
+      splitPes(w, VIDEO_PID, pes, 5 + i, (t - 45000) * 300); // the header ends in the second packet
+      const adts = new Uint8Array([...adtsFrame(190), ...adtsFrame(200)]);
+      splitPes(w, AUDIO_PID, pesBytes(0xc0, adts, { pts: t }), 3);
+    }
+    const r = inspectTs(w.bytes(), STRICT);
+    expect(r.violations).toEqual([]);
+    expect(r.streams[0]).toMatchObject({
+      codec: 'h264',
+      pesCount: 3,
+      keyframes: 1,
+      firstPts: 90000,
+      lastDts: 96000,
+    });
+    expect(r.streams[1]).toMatchObject({ codec: 'aac', pesCount: 3, frames: 6 });
+  });
+
+  test('a section ending after the pointer_field of the next one, then a new section in the same packet', () => {
+    const pmt = pmtSection(VIDEO_PID, [{ type: 0x1b, pid: VIDEO_PID, descriptors: new Array(230).fill(0) }]);
+    expect(pmt.length).toBeGreaterThan(183);
+    const w = new TsWriter();
+    w.section(0, patSection(1, PMT_PID));
+    w.packet(PMT_PID, new Uint8Array([0, ...pmt.subarray(0, 183)]), { pusi: true });
+    const rest = pmt.subarray(183);
+    const second = pmt.slice();
+    second[20]! ^= 0x01; // a corrupt copy: its CRC_ERROR proves it was parsed
+    w.packet(PMT_PID, new Uint8Array([rest.length, ...rest, ...second.subarray(0, 183 - rest.length)]), {
+      pusi: true,
+    });
+    w.packet(PMT_PID, second.subarray(183 - rest.length), { fill: 0xff });
+    const idr = pesBytes(0xe0, h264Au({ idr: true }), { pts: 90000, dts: 90000, length: 'zero' });
+    w.pes(VIDEO_PID, idr, { pcr: 45000 * 300, randomAccess: true });
+    const r = inspectTs(w.bytes());
+    expect(r.violations).toEqual([
+      expect.objectContaining({ code: 'CRC_ERROR', pid: PMT_PID, packetIndex: 2 }),
+    ]);
+    expect(r.streams[0]).toMatchObject({ codec: 'h264', keyframes: 1 });
+  });
+
+  test('H.265: AUD first, VPS/SPS/PPS before an IRAP picture', () => {
+    const nal = (type: number, size = 40): number[] => {
+      const bytes = [0, 0, 0, 1, type << 1, 0x01];
+      for (let i = 0; i < size; i++) bytes.push(0x80 | (i & 0x7f));
+      return bytes;
+    };
+    const au = (parts: number[][]): Uint8Array => new Uint8Array(parts.flat());
+    const w = program([{ type: 0x24, pid: VIDEO_PID }]);
+    const frames = [
+      au([nal(35, 1), nal(32), nal(33), nal(34), nal(19)]), // AUD VPS SPS PPS IDR_W_RADL
+      au([nal(35, 1), nal(1)]),
+      au([nal(35, 1), nal(33), nal(34), nal(20)]), // IDR_N_LP without VPS
+      au([nal(1)]), // no AUD
+    ];
+    const first: number[] = [];
+    frames.forEach((data, i) => {
+      const t = 90000 + i * 3000;
+      first.push(
+        w.pes(VIDEO_PID, pesBytes(0xe0, data, { pts: t, dts: t, length: 'zero' }), {
+          pcr: (t - 45000) * 300,
+        }),
+      );
+    });
+    const r = inspectTs(w.bytes(), STRICT);
+    expect(r.streams[0]).toMatchObject({ codec: 'h265', keyframes: 2, frames: 4 });
+    expect(r.violations).toEqual([
+      expect.objectContaining({ code: 'IDR_WITHOUT_SPS_PPS', packetIndex: first[2] }),
+      expect.objectContaining({ code: 'AUD_NOT_FIRST', packetIndex: first[3] }),
+    ]);
+  });
+
+  test('Opus: au_size above 255, trims, PCR on the audio PID', () => {
+    const w = program([{ type: 0x06, pid: AUDIO_PID, descriptors: opusDescriptors(2) }], AUDIO_PID);
+    for (let i = 0; i < 5; i++) {
+      const t = 90000 + i * 3600;
+      const data = new Uint8Array([...opusAu(600, { startTrim: i === 0 ? 312 : undefined }), ...opusAu(2)]);
+      w.pes(AUDIO_PID, pesBytes(0xbd, data, { pts: t }), { pcr: (t - 45000) * 300, randomAccess: true });
+    }
+    const r = inspectTs(w.bytes()); // tables only at the start: 160 ms, fine by the 500 ms default
+    expect(r.violations).toEqual([]);
+    expect(r.streams[0]).toMatchObject({ codec: 'opus', frames: 10 });
+    expect(r.streams[0]!.durationMs).toBeCloseTo(4 * 40 + 40, 6); // 2 × 20 ms per PES
+    expect(r.pcrPid).toBe(AUDIO_PID);
+    // Without the registration descriptor, stream_type 0x06 is not known to be Opus.
+    const plain = program([{ type: 0x06, pid: AUDIO_PID }], AUDIO_PID);
+    const broken = opusAu(100, { badPrefix: true });
+    plain.pes(AUDIO_PID, pesBytes(0xbd, broken, { pts: 90000 }), { pcr: 45000 * 300 });
+    const r2 = inspectTs(plain.bytes());
+    expect(r2.violations).toEqual([]);
+    expect(r2.streams[0]).toMatchObject({ codec: 'unknown', streamType: 0x06, pesCount: 1 });
+    const opus = program([{ type: 0x06, pid: AUDIO_PID, descriptors: opusDescriptors(2) }], AUDIO_PID);
+    opus.pes(AUDIO_PID, pesBytes(0xbd, broken, { pts: 90000 }), { pcr: 45000 * 300 });
+    expect(codes(inspectTs(opus.bytes()))).toEqual(['INVALID_OPUS_CONTROL_HEADER']);
+  });
+
+  test('a stream cut inside a PES: PSI_NOT_FIRST unless allowed, nothing else', () => {
+    const built = buildStream({ frames: 40 });
+    const idrTables = built.videoPes[15]! - 2;
+    expect(pidAt(built.bytes, idrTables)).toBe(0);
+    const fromIdr = built.bytes.subarray(idrTables * 188);
+    expect(inspectTs(fromIdr, STRICT).violations).toEqual([]);
+    const inside = built.bytes.subarray((idrTables - 1) * 188);
+    expect(codes(inspectTs(inside, STRICT))).toEqual(['PSI_NOT_FIRST']);
+    expect(inspectTs(inside, { ...STRICT, requirePsiFirst: false }).violations).toEqual([]);
+  });
+
+  test('scrambled payloads and null packets are not parsed', () => {
+    const built = buildStream({ frames: 6 });
+    const bytes = built.bytes.slice();
+    const k = built.videoPes[2]!;
+    bytes[k * 188 + 3]! |= 0x80; // transport_scrambling_control '10'
+    const w = new TsWriter();
+    w.packet(0x1fff, new Uint8Array(184).fill(0xff));
+    const withNull = new Uint8Array(bytes.length + 188);
+    withNull.set(bytes, 0);
+    withNull.set(w.bytes(), bytes.length);
+    const r = inspectTs(withNull, STRICT);
+    // The scrambled first packet hides the PES start: its bytes count as the previous PES's.
+    expect(r.streams[0]!.pesCount).toBe(5);
+    expect(r.pids.find((p) => p.pid === 0x1fff)).toMatchObject({ kind: 'null', packets: 1 });
+    expect(r.violations.every((v) => v.pid !== 0x1fff)).toBe(true);
   });
 });

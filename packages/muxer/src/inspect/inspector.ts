@@ -492,7 +492,8 @@ export class TsInspector {
 
     if (pcr >= 0 && pid === this.pcrPid) this.onPcr(pcr, index, offset);
 
-    if (!hasPayload || duplicate) return;
+    // transport_scrambling_control: a scrambled payload cannot be parsed.
+    if (!hasPayload || duplicate || b3 >> 6 !== 0) return;
     if (st.section !== null) {
       st.section.push(b, s, end, pusi, index, offset);
     } else if (st.stream !== null) {
