@@ -139,6 +139,13 @@ describe('valid streams', () => {
     bytes.copyWithin(20 * 188 + 50, 21 * 188, 22 * 188);
     const whole = inspectTs(bytes, STRICT);
     expect(whole.violationCounts.SYNC_LOST).toBeGreaterThanOrEqual(2);
+    // Chunk edges right around the broken packets.
+    for (const edge of [5 * 188, 6 * 188, 6 * 188 + 1, 7 * 188 - 1, 20 * 188 + 50, 21 * 188 + 50, 22 * 188]) {
+      const inspector = new TsInspector(STRICT);
+      inspector.push(bytes.subarray(0, edge));
+      inspector.push(bytes.subarray(edge));
+      expect(inspector.finish()).toEqual(whole);
+    }
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: bytes.length }), { maxLength: 12 }), (cuts) => {
         const inspector = new TsInspector(STRICT);
@@ -150,7 +157,7 @@ describe('valid streams', () => {
         inspector.push(bytes.subarray(from));
         expect(inspector.finish()).toEqual(whole);
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
   });
 

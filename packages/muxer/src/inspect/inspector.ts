@@ -308,7 +308,8 @@ export class TsInspector {
 
   /** 1: synchronised at `q`; 0: not; -1: cannot tell yet (needs more bytes). */
   private syncAt(b: Uint8Array, q: number, end: number, final: boolean): number {
-    if (q >= end || b[q] !== SYNC) return 0;
+    if (q >= end) return final ? 0 : -1;
+    if (b[q] !== SYNC) return 0;
     for (let k = 1; k <= 2; k++) {
       const r = q + k * PACKET;
       if (r < end) {
