@@ -13,6 +13,7 @@ import { completePrefixLength, formatReport, inspectTs, TsInspector } from '../s
 const requireJudges = process.env.TRACKREC_REQUIRE_JUDGES === '1';
 const hasTool = (cmd: string): boolean => spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0;
 const haveFfmpeg = hasTool('ffmpeg') && hasTool('ffprobe');
+const haveTsreport = spawnSync('tsreport', ['-h'], { stdio: 'ignore' }).error === undefined;
 
 function run(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -110,6 +111,21 @@ describe.skipIf(!haveFfmpeg && !requireJudges)('an FFmpeg 5.1 CLI stream', () =>
     // Against our muxer's 40 ms PCR promise, FFmpeg's 100 ms PCR interval fails.
     expect(inspectTs(bytes, { maxPcrGapMs: 40 }).violationCounts.PCR_GAP).toBeGreaterThan(0);
   });
+
+  test.skipIf(!haveTsreport && !requireJudges)(
+    'PCR count and largest PCR gap agree with tstools tsreport',
+    () => {
+      const report = run('tsreport', ['-b', file]);
+      const m = /PCRs found: (\d+), Bad \(>\.1s\) gaps: (\d+), Max gap: (\d+)t/.exec(
+        report.stdout + report.stderr,
+      );
+      expect(m, report.stdout).not.toBeNull();
+      const r = inspectTs(bytes);
+      expect(r.pcrCount).toBe(Number(m![1]));
+      expect(Number(m![2])).toBe(0);
+      expect(r.maxPcrGapMs! * 90).toBeCloseTo(Number(m![3]), 3);
+    },
+  );
 
   test('streaming in 64 KiB reads gives the same report', () => {
     const inspector = new TsInspector();

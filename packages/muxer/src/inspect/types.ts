@@ -170,7 +170,8 @@ export interface TsReport {
   maxPcrGapMs: number | null;
   /**
    * Largest interval between consecutive PATs (and from the last one to the end of the stream), in
-   * PCR time; tables before the first PCR count as seen at the first PCR. Without any PCR the PES
+   * PCR time: a table's time is the PCR in effect at its packet (the last PCR received, not an
+   * interpolation by byte position); tables before the first PCR count as seen at the first PCR. Without any PCR the PES
    * time (largest DTS seen so far) is the clock. Null without a PAT.
    */
   maxPatGapMs: number | null;
