@@ -257,7 +257,8 @@ export class SegmentSink {
     const seg = this.#current;
     if (seg === null || this.#closed || this.#failure !== null || seg.firstPts === undefined) return false;
     if (this.#pendingDiscontinuity) return true;
-    return elapsedTicks(seg, seg.spanMaxPts) >= this.#targetTicks;
+    // Media written so far covers the target: the next chunk should start the new segment.
+    return spanTicks(seg) >= this.#targetTicks;
   }
 
   /** Counters (a snapshot). */
