@@ -648,6 +648,24 @@ describe('framing details', () => {
     expect(r.streams[0]).toMatchObject({ codec: 'h264', keyframes: 1 });
   });
 
+  test('two access units in one PES; PTS before DTS', () => {
+    const w = program([{ type: 0x1b, pid: VIDEO_PID }]);
+    const two = new Uint8Array([...h264Au({ idr: true }), ...h264Au({ idr: false })]);
+    const first = w.pes(VIDEO_PID, pesBytes(0xe0, two, { pts: 90000, dts: 90000, length: 'zero' }), {
+      pcr: 45000 * 300,
+    });
+    const au = h264Au({ idr: false });
+    const second = w.pes(VIDEO_PID, pesBytes(0xe0, au, { pts: 92000, dts: 96000, length: 'zero' }), {
+      pcr: 51000 * 300,
+    });
+    const r = inspectTs(w.bytes());
+    expect(r.violations).toEqual([
+      expect.objectContaining({ code: 'MULTIPLE_AUS_IN_PES', packetIndex: first }),
+      expect.objectContaining({ code: 'PTS_BEFORE_DTS', packetIndex: second }),
+    ]);
+    expect(r.streams[0]).toMatchObject({ frames: 3, keyframes: 1 });
+  });
+
   test('H.265: AUD first, VPS/SPS/PPS before an IRAP picture', () => {
     const nal = (type: number, size = 40): number[] => {
       const bytes = [0, 0, 0, 1, type << 1, 0x01];

@@ -7,15 +7,21 @@
  *   au_size chaining, TOC (RFC 6716 §3.1) for durations.
  */
 
+/** A framing problem of one PES. */
+export interface EsProblem {
+  code:
+    | 'AUD_NOT_FIRST'
+    | 'IDR_WITHOUT_SPS_PPS'
+    | 'MULTIPLE_AUS_IN_PES'
+    | 'INVALID_ADTS'
+    | 'INVALID_OPUS_CONTROL_HEADER';
+  message: string;
+}
+
 /** What a checker found in one PES. */
 export interface EsCheckResult {
-  /** Violation code and message of the first problem, if any. */
-  problem: {
-    code: 'AUD_NOT_FIRST' | 'IDR_WITHOUT_SPS_PPS' | 'INVALID_ADTS' | 'INVALID_OPUS_CONTROL_HEADER';
-    message: string;
-  } | null;
-  /** Second problem kind for video (AUD and parameter sets are independent checks). */
-  secondProblem: { code: 'IDR_WITHOUT_SPS_PPS'; message: string } | null;
+  /** At most one problem per code. */
+  problems: EsProblem[];
   /** Access units found. */
   frames: number;
   /** Whether a random access picture was found (video). */
@@ -44,8 +50,8 @@ export class AnnexBChecker implements EsChecker {
   private auReported = false;
   private aus = 0;
   private keyframe = false;
-  private problem: EsCheckResult['problem'] = null;
-  private secondProblem: EsCheckResult['secondProblem'] = null;
+  private audProblem: EsProblem | null = null;
+  private setsProblem: EsProblem | null = null;
 
   constructor(hevc: boolean) {
     this.hevc = hevc;
@@ -60,8 +66,8 @@ export class AnnexBChecker implements EsChecker {
     this.auReported = false;
     this.aus = 0;
     this.keyframe = false;
-    this.problem = null;
-    this.secondProblem = null;
+    this.audProblem = null;
+    this.setsProblem = null;
   }
 
   push(b: Uint8Array, s: number, e: number): void {
@@ -88,7 +94,10 @@ export class AnnexBChecker implements EsChecker {
           this.beforeFirstNal = false;
         } else if (this.beforeFirstNal) {
           this.beforeFirstNal = false;
-          this.problem ??= { code: 'AUD_NOT_FIRST', message: 'PES payload does not begin with a start code' };
+          this.audProblem ??= {
+            code: 'AUD_NOT_FIRST',
+            message: 'PES payload does not begin with a start code',
+          };
         }
         this.zeros = 0;
       }
@@ -100,7 +109,7 @@ export class AnnexBChecker implements EsChecker {
     const type = this.hevc ? (header >> 1) & 0x3f : header & 0x1f;
     const aud = this.hevc ? 35 : 9;
     if (this.nalCount === 0 && type !== aud) {
-      this.problem ??= {
+      this.audProblem ??= {
         code: 'AUD_NOT_FIRST',
         message: `first NAL unit of the PES has type ${type}, not an AUD (${aud})`,
       };
@@ -127,17 +136,25 @@ export class AnnexBChecker implements EsChecker {
     this.keyframe = true;
     if (haveSets || this.auReported) return;
     this.auReported = true;
-    this.secondProblem ??= {
+    this.setsProblem ??= {
       code: 'IDR_WITHOUT_SPS_PPS',
       message: `${this.hevc ? 'IRAP' : 'IDR'} NAL unit (type ${type}) without ${names} before it in its access unit`,
     };
   }
 
   end(): EsCheckResult {
-    if (this.nalCount === 0) this.problem ??= { code: 'AUD_NOT_FIRST', message: 'PES holds no NAL unit' };
+    if (this.nalCount === 0) this.audProblem ??= { code: 'AUD_NOT_FIRST', message: 'PES holds no NAL unit' };
+    const problems: EsProblem[] = [];
+    if (this.audProblem !== null) problems.push(this.audProblem);
+    if (this.setsProblem !== null) problems.push(this.setsProblem);
+    // Several frames in one PES break players that take a PES for a frame (hls.js #2790).
+    if (this.aus > 1)
+      problems.push({
+        code: 'MULTIPLE_AUS_IN_PES',
+        message: `${this.aus} access unit delimiters in one PES`,
+      });
     return {
-      problem: this.problem,
-      secondProblem: this.secondProblem,
+      problems,
       frames: Math.max(this.aus, this.nalCount > 0 ? 1 : 0),
       keyframe: this.keyframe,
       durationTicks: 0,
@@ -155,7 +172,7 @@ export class AdtsChecker implements EsChecker {
   private remaining = 0;
   private frames = 0;
   private ticks = 0;
-  private problem: EsCheckResult['problem'] = null;
+  private problem: EsProblem | null = null;
 
   begin(): void {
     this.headerLen = 0;
@@ -217,8 +234,7 @@ export class AdtsChecker implements EsChecker {
       else if (this.frames === 0) this.fail('PES holds no ADTS frame');
     }
     return {
-      problem: this.problem,
-      secondProblem: null,
+      problems: this.problem === null ? [] : [this.problem],
       frames: this.frames,
       keyframe: false,
       durationTicks: this.ticks,
@@ -247,7 +263,7 @@ export class OpusChecker implements EsChecker {
   private toc = 0;
   private frames = 0;
   private samples = 0;
-  private problem: EsCheckResult['problem'] = null;
+  private problem: EsProblem | null = null;
 
   begin(): void {
     this.state = OpusState.prefix0;
@@ -352,8 +368,7 @@ export class OpusChecker implements EsChecker {
       else if (this.frames === 0) this.fail('PES holds no Opus access unit');
     }
     return {
-      problem: this.problem,
-      secondProblem: null,
+      problems: this.problem === null ? [] : [this.problem],
       frames: this.frames,
       keyframe: false,
       durationTicks: (this.samples * 15) / 8,
@@ -374,6 +389,6 @@ export class NullChecker implements EsChecker {
   begin(): void {}
   push(): void {}
   end(): EsCheckResult {
-    return { problem: null, secondProblem: null, frames: 1, keyframe: false, durationTicks: 0 };
+    return { problems: [], frames: 1, keyframe: false, durationTicks: 0 };
   }
 }

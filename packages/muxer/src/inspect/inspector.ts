@@ -912,6 +912,15 @@ export class TsInspector {
     pes.pts = pts;
     pes.dts = dts;
     pes.videoStep = 0;
+    if (pts < dts) {
+      this.violation(
+        'PTS_BEFORE_DTS',
+        st.pid,
+        pes.startIndex,
+        pes.startOffset,
+        `PTS ${pts} is ${round3(ms90(dts - pts))} ms before DTS ${dts}`,
+      );
+    }
     if (stream.lastDts !== null) {
       if (dts < stream.lastDts) {
         this.violation(
@@ -996,22 +1005,8 @@ export class TsInspector {
       );
     }
     const result = pes.checker.end();
-    if (result.problem !== null)
-      this.violation(
-        result.problem.code,
-        st.pid,
-        pes.startIndex,
-        pes.startOffset,
-        `${where}: ${result.problem.message}`,
-      );
-    if (result.secondProblem !== null) {
-      this.violation(
-        result.secondProblem.code,
-        st.pid,
-        pes.startIndex,
-        pes.startOffset,
-        `${where}: ${result.secondProblem.message}`,
-      );
+    for (const problem of result.problems) {
+      this.violation(problem.code, st.pid, pes.startIndex, pes.startOffset, `${where}: ${problem.message}`);
     }
     const r = stream.report;
     r.frames += result.frames;

@@ -55,6 +55,10 @@ export type ViolationCode =
   | 'AUD_NOT_FIRST'
   /** An IDR/IRAP picture without SPS and PPS (and VPS for H.265) earlier in the same access unit. */
   | 'IDR_WITHOUT_SPS_PPS'
+  /** Several H.264/H.265 access units (AUDs) in one PES: players that take a PES for a frame break. */
+  | 'MULTIPLE_AUS_IN_PES'
+  /** PTS earlier than DTS in a PES header. */
+  | 'PTS_BEFORE_DTS'
   /** The first access unit of a video PID is not a random access point. */
   | 'FIRST_VIDEO_NOT_IDR'
   /** ADTS frames that do not start with a valid header or do not chain exactly to the PES end. */
