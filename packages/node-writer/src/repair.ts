@@ -51,8 +51,8 @@ export interface TsRepairReport {
 /**
  * Makes a crashed MPEG-TS file whole: truncates it to a multiple of 188 bytes, then to the end of the last
  * complete PES on every PID (as `completePrefixLength` decides), and fsyncs it. Run it once, on a crashed
- * file: a video PES without PES_packet_length is only known complete when the next one starts, so the
- * parser counts the final frame of any file as incomplete.
+ * file: a PES with PES_packet_length 0 (unbounded video) is only known complete when the next one starts,
+ * so if it ends the file the parser counts it as incomplete.
  * @throws {TypeError} for bad arguments or a parser result out of range; {@link WriterError} for I/O faults.
  */
 export function repairTs(

@@ -36,7 +36,8 @@ export interface SegmentSinkOptions {
   targetDuration?: number;
   /**
    * `'index'` (default): `{prefix}_00000.ts`, `{prefix}_00001.ts`…; `'timestamp'`: the segment's UTC start
-   * time, `{prefix}_20250102T030405678Z.ts` (a `-{index}` suffix if two segments start in the same ms).
+   * time, `{prefix}_20250102T030405678Z.ts` (moved 1 ms on if the clock did not advance, so names stay
+   * unique and in recording order).
    */
   naming?: 'index' | 'timestamp';
   /** fsync policy of the segment files; playlists are fsynced on every rewrite unless this is `'none'`. */
@@ -149,7 +150,6 @@ export class SegmentSink {
   readonly #targetTicks: number;
   readonly #claims: string[] = [];
   readonly #segments: PlaylistSegment[] = [];
-  readonly #usedNames = new Set<string>();
   /** Last PTS and PTS step per track, to estimate a video frame's duration (the muxer reports 0). */
   readonly #trackTiming = new Map<number, { pts: number; step: number }>();
   readonly #tracksSeen = new Set<number>();
@@ -157,6 +157,7 @@ export class SegmentSink {
   #pendingDiscontinuity = false;
   #current: OpenSegment | null = null;
   #nextIndex = 0;
+  #lastStamp = Number.NEGATIVE_INFINITY;
   #finishedBytes = 0;
   #finishedTicks = 0;
   #closed = false;
@@ -482,14 +483,11 @@ export class SegmentSink {
   }
 
   #segmentName(index: number, startedAt: number): string {
-    let name: string;
-    if (this.#naming === 'index') name = `${this.prefix}_${String(index).padStart(5, '0')}.ts`;
-    else {
-      name = `${this.prefix}_${compactUtc(startedAt)}.ts`;
-      if (this.#usedNames.has(name)) name = `${this.prefix}_${compactUtc(startedAt)}-${index}.ts`;
-      this.#usedNames.add(name);
-    }
-    return name;
+    if (this.#naming === 'index') return `${this.prefix}_${String(index).padStart(5, '0')}.ts`;
+    // Names must sort in recording order (repair relies on it): never reuse or go back a millisecond.
+    const stamp = Math.max(startedAt, this.#lastStamp + 1);
+    this.#lastStamp = stamp;
+    return `${this.prefix}_${compactUtc(stamp)}.ts`;
   }
 
   /** Closes `seg` (fsync per policy), lists it, rewrites the playlists. */

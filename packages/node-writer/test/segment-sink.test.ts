@@ -58,6 +58,9 @@ describe('SegmentSink rotation and playlists', () => {
         expect(manifest.segments.length).toBe(h.stats.segmentCount);
         expect(manifest.segments.length).toBeGreaterThanOrEqual(lastCount);
         lastCount = manifest.segments.length;
+        const live = readPlaylist(h.dir, 'live.m3u8').manifest;
+        expect(live.mediaSequence).toBe(Math.max(0, lastCount - 5));
+        expect(live.segments.map((s) => s.uri)).toEqual(manifest.segments.slice(-5).map((s) => s.uri));
         checks++;
       },
     );
@@ -174,6 +177,22 @@ describe('SegmentSink rotation and playlists', () => {
       'room_20260102T030409000Z.ts',
       'room_20260102T030413000Z.ts',
     ]);
+    // A clock that stands still still gives unique names in recording order, and repair keeps that order.
+    const still = tmp();
+    const frozen = new SegmentSink({
+      dir: still,
+      fsync: 'none',
+      naming: 'timestamp',
+      targetDuration: 1,
+      now: () => T0,
+    });
+    for (const { bytes, info } of makeStream({ seconds: 4, gop: 30 })) frozen.write(bytes, info);
+    const names = readdirSync(still).filter((n) => n.endsWith('.ts'));
+    expect(names.sort()).toEqual(
+      [0, 1, 2, 3].map((i) => `segment_${new Date(T0 + i).toISOString().replace(/[-:.]/g, '')}.ts`),
+    );
+    repairHls({ dir: still, completePrefixLength, segmentDuration });
+    expect(readPlaylist(still).manifest.segments.map((s) => s.uri)).toEqual(names);
   });
 
   it('syncs segments per policy and every playlist rewrite (temp fsync, rename, directory fsync)', () => {
