@@ -1,6 +1,6 @@
 /**
- * The checker against a stream made by another muxer (Debian's ffmpeg 5.1 CLI), with ffprobe and
- * ffmpeg's decoder as independent judges of what it reports.
+ * The checker against streams made by other muxers (Debian's ffmpeg 5.1 CLI, GStreamer), with ffprobe,
+ * ffmpeg's decoder and tstools as independent judges of what it reports.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { completePrefixLength, formatReport, inspectTs, TsInspector } from '../s
 
 /** Judges are optional locally, mandatory when TRACKREC_REQUIRE_JUDGES=1 (CI): then a missing tool fails. */
 const requireJudges = process.env.TRACKREC_REQUIRE_JUDGES === '1';
-const hasTool = (cmd: string): boolean => spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0;
+const hasTool = (cmd: string, flag = '-version'): boolean =>
+  spawnSync(cmd, [flag], { stdio: 'ignore' }).status === 0;
 const haveFfmpeg = hasTool('ffmpeg') && hasTool('ffprobe');
 const haveTsreport = spawnSync('tsreport', ['-h'], { stdio: 'ignore' }).error === undefined;
 
@@ -180,4 +181,78 @@ describe.skipIf(!haveFfmpeg && !requireJudges)('an FFmpeg 5.1 CLI stream', () =>
     }
     expect(tornFailures).toBeGreaterThan(0);
   });
+});
+
+describe.skipIf(!haveFfmpeg && !requireJudges)('Opus in TS from other muxers', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'trackrec-inspect-opus-'));
+  });
+  afterAll(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  function probeCount(file: string): number {
+    const probe = run('ffprobe', [
+      '-v',
+      'error',
+      '-count_packets',
+      '-show_entries',
+      'stream=nb_read_packets',
+      '-of',
+      'csv=p=0',
+      file,
+    ]);
+    expect(probe.status, probe.stderr).toBe(0);
+    // The stream is listed under its program and again on its own: both say the same.
+    const counts = probe.stdout.split('\n').filter((l) => /^\d+$/.test(l.trim()));
+    expect(counts.length).toBeGreaterThan(0);
+    return Number(counts[0]);
+  }
+
+  test('FFmpeg 5.1 (libopus): control headers and registration descriptor are understood', () => {
+    const file = join(dir, 'ff-opus.ts');
+    const made = run('ffmpeg', [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '2'],
+      ...['-c:a', 'libopus', '-f', 'mpegts', '-muxdelay', '0.7', file],
+    ]);
+    expect(made.status, made.stderr).toBe(0);
+    const r = inspectTs(new Uint8Array(readFileSync(file)));
+    expect(r.violations, formatReport(r)).toEqual([]);
+    expect(r.streams).toHaveLength(1);
+    expect(r.streams[0]).toMatchObject({ codec: 'opus', streamType: 0x06 });
+    expect(r.streams[0]!.frames).toBe(probeCount(file));
+    expect(r.streams[0]!.pesCount).toBeLessThan(r.streams[0]!.frames); // several AUs per PES
+    expect(r.durationMs).toBeGreaterThan(1990);
+    expect(r.durationMs).toBeLessThan(2050);
+  });
+
+  test.skipIf(!hasTool('gst-launch-1.0', '--version') && !requireJudges)(
+    'GStreamer mpegtsmux: one Opus AU per PES, PCR on the audio PID',
+    () => {
+      const file = join(dir, 'gst-opus.ts');
+      const made = run('gst-launch-1.0', [
+        ...[
+          '-q',
+          'audiotestsrc',
+          'num-buffers=100',
+          '!',
+          'audioconvert',
+          '!',
+          'audioresample',
+          '!',
+          'opusenc',
+        ],
+        ...['!', 'mpegtsmux', '!', 'filesink', `location=${file}`],
+      ]);
+      expect(made.status, made.stderr).toBe(0);
+      const r = inspectTs(new Uint8Array(readFileSync(file)));
+      expect(r.violations, formatReport(r)).toEqual([]);
+      const opus = r.streams[0]!;
+      expect(opus.codec).toBe('opus');
+      expect(r.pcrPid).toBe(opus.pid);
+      expect(opus.frames).toBe(probeCount(file));
+      expect(opus.pesCount).toBe(opus.frames);
+    },
+  );
 });
