@@ -59,17 +59,17 @@ export interface EncodedPacket {
   keyframe?: boolean;
 }
 
-/** What kind of bytes a sink chunk carries. */
-export type ChunkKind = 'video' | 'audio' | 'clock';
+/** What kind of elementary stream a sink chunk's PES belongs to. */
+export type ChunkKind = 'video' | 'audio';
 
 /**
  * Metadata handed to the sink with every chunk. The object is reused between calls:
  * copy what you need before returning.
  */
 export interface ChunkInfo {
-  /** Track the PES belongs to, or -1 for a chunk of PCR-only / table packets. */
+  /** Track the PES belongs to. */
   trackId: number;
-  /** `'clock'` for chunks holding only PCR or PAT/PMT packets (no media). */
+  /** Kind of the track. */
   kind: ChunkKind;
   /** PTS of the first access unit in the chunk, 90 kHz ticks, not wrapped (monotonic across 2^33). */
   pts: number;
@@ -77,7 +77,7 @@ export interface ChunkInfo {
   dts: number;
   /** Duration covered by the chunk's access units in 90 kHz ticks when known (audio), else 0. */
   duration: number;
-  /** Number of access units in the PES (1 for video, ≥ 1 for batched audio, 0 for clock chunks). */
+  /** Number of access units in the PES (1 for video, ≥ 1 for batched audio). */
   frames: number;
   /** The chunk holds an IDR (video) access unit. */
   keyframe: boolean;
@@ -114,8 +114,8 @@ export interface TsMuxerOptions {
   /** Maximum gap between PAT/PMT repetitions in ms (1–500, default 100). */
   tableIntervalMs?: number;
   /**
-   * Audio frames are packed into one PES until it covers this many ms (1–500, default 100), so audio
-   * reaches the sink promptly while header overhead stays low. 0 writes one PES per frame.
+   * Audio frames are packed into one PES while it covers at most this many ms (0–100, default 100), so
+   * audio reaches the sink promptly while header overhead stays low. 0 writes one PES per frame.
    */
   maxAudioPesDurationMs?: number;
   /** transport_stream_id written in the PAT. Default 1. */
