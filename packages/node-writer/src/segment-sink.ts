@@ -102,10 +102,9 @@ interface OpenSegment {
   firstPts: number | undefined;
   /** Media time before the latest timeline break inside this segment, ticks. */
   accumulated: number;
-  /** Start, end and latest PTS of the current unbroken timeline span. */
+  /** Start and end (largest PTS + duration) of the current unbroken timeline span. */
   spanStart: number | undefined;
   spanEnd: number;
-  spanMaxPts: number;
   /** The timeline broke inside the segment: its duration comes from spans, not the next segment. */
   broken: boolean;
 }
@@ -257,9 +256,7 @@ export class SegmentSink {
   get wantsRotation(): boolean {
     const seg = this.#current;
     if (seg === null || this.#closed || this.#failure !== null || seg.firstPts === undefined) return false;
-    if (this.#pendingDiscontinuity) return true;
-    // Media written so far covers the target: the next chunk should start the new segment.
-    return spanTicks(seg) >= this.#targetTicks;
+    return this.#pendingDiscontinuity || this.#due(seg, undefined);
   }
 
   /** Counters (a snapshot). */
@@ -381,7 +378,7 @@ export class SegmentSink {
   #write(chunk: Uint8Array, info: SinkChunkInfo): void {
     const media = info.kind !== 'clock';
     const track = info.trackId ?? -1;
-    this.#tracksSeen.add(track);
+    if (media) this.#tracksSeen.add(track);
     let newEvent = false;
     if (info.discontinuity === true) {
       // The muxer flags the first chunk of every PID after one discontinuity: count them once.
@@ -407,12 +404,7 @@ export class SegmentSink {
         seg.startedAtDiscontinuity = true;
         this.#pendingDiscontinuity = false;
       }
-    } else if (
-      info.randomAccess &&
-      (wantDiscontinuity ||
-        (media && elapsedTicks(seg, info.pts) >= this.#targetTicks) ||
-        (!media && this.#due(seg)))
-    ) {
+    } else if (info.randomAccess && (wantDiscontinuity || this.#due(seg, media ? info.pts : undefined))) {
       const continuous = !wantDiscontinuity && media && !seg.broken;
       this.#finish(seg, continuous ? info.pts : undefined, false);
       seg = this.#open(wantDiscontinuity);
@@ -430,8 +422,13 @@ export class SegmentSink {
     if (media) this.#account(seg, info, track);
   }
 
-  #due(seg: OpenSegment): boolean {
-    return elapsedTicks(seg, seg.spanMaxPts) >= this.#targetTicks;
+  /**
+   * The open segment holds the target duration: the media written covers it, or a chunk starting at `pts`
+   * would begin at or after it. The same test as {@link wantsRotation}, so a requested keyframe always cuts.
+   */
+  #due(seg: OpenSegment, pts: number | undefined): boolean {
+    const reached = pts === undefined ? 0 : elapsedTicks(seg, pts);
+    return Math.max(spanTicks(seg), reached) >= this.#targetTicks;
   }
 
   #account(seg: OpenSegment, info: SinkChunkInfo, track: number): void {
@@ -445,10 +442,8 @@ export class SegmentSink {
     if (seg.spanStart === undefined) {
       seg.spanStart = pts;
       seg.spanEnd = pts;
-      seg.spanMaxPts = pts;
     }
     seg.spanEnd = Math.max(seg.spanEnd, pts + duration);
-    seg.spanMaxPts = Math.max(seg.spanMaxPts, pts);
   }
 
   #open(discontinuity: boolean): OpenSegment {
@@ -475,7 +470,6 @@ export class SegmentSink {
       accumulated: 0,
       spanStart: undefined,
       spanEnd: 0,
-      spanMaxPts: 0,
       broken: false,
     };
     this.#current = seg;

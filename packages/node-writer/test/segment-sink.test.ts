@@ -13,11 +13,15 @@ import { parseM3u8, readPlaylist } from './helpers/hls.js';
 import { spyFs, sysError } from './helpers/spy-fs.js';
 import { expectSameBytes, useTmpDir } from './helpers/tmp.js';
 import {
+  AUDIO_PID,
   completePrefixLength,
   concat,
   makeStream,
+  prng,
   type StreamOptions,
   segmentDuration,
+  TsCrafter,
+  VIDEO_PID,
 } from './helpers/ts.js';
 
 const tmp = useTmpDir();
@@ -121,6 +125,42 @@ describe('SegmentSink rotation and playlists', () => {
     const { manifest } = readPlaylist(dir);
     expect(manifest.segments.map((s) => s.duration)).toEqual([5, 5, 5, 1.043]);
     expect(manifest.targetDuration).toBe(5);
+  });
+
+  it('a keyframe forced when wantsRotation turns true always starts a segment, even with audio ahead of video', () => {
+    const crafter = new TsCrafter();
+    const dir = tmp();
+    const hls = new SegmentSink({ dir, fsync: 'none', targetDuration: 2 });
+    const rnd = prng(5);
+    const payload = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+    let forced = 0;
+    let key = true;
+    let audioPts = 126_000;
+    for (let f = 0; f < 30 * 9; f++) {
+      const vpts = 126_000 + f * 3000;
+      // Audio runs 40 ms ahead of video, so media time reaches the target before the video does.
+      while (audioPts < vpts + 3600) {
+        const bytes = crafter.pes(AUDIO_PID, payload(300), audioPts, null, true);
+        hls.write(bytes, { trackId: 1, kind: 'audio', pts: audioPts, duration: 7680, randomAccess: false });
+        audioPts += 7680;
+      }
+      const pes = crafter.pes(VIDEO_PID, payload(key ? 3000 : 500), vpts, vpts, false);
+      const bytes = key ? concat([crafter.pat(), crafter.pmt(), pes]) : pes;
+      hls.write(bytes, { trackId: 0, kind: 'video', pts: vpts, randomAccess: key, keyframe: key });
+      // The core's reaction: force a keyframe on the next frame.
+      key = hls.wantsRotation;
+      if (key) forced++;
+    }
+    hls.close();
+    const { manifest } = readPlaylist(dir);
+    // Every forced keyframe cut a segment, and no segment ran past the target.
+    expect(forced).toBe(manifest.segments.length - 1);
+    expect(manifest.segments.length).toBe(5);
+    for (const seg of manifest.segments.slice(0, -1)) {
+      expect(seg.duration).toBeGreaterThan(1.9);
+      expect(seg.duration).toBeLessThanOrEqual(2);
+    }
+    expect(manifest.targetDuration).toBe(2);
   });
 
   it('a discontinuity flagged by the muxer forces a rotation at its random-access chunk, tagged once', () => {
