@@ -189,6 +189,12 @@ describe('valid streams', () => {
     expect(signalled.violations).toEqual([]);
     // The duration adds both epochs instead of spanning the jump.
     expect(signalled.streams[0]!.durationMs).toBeCloseTo(40 * (1000 / 30), 3);
+    // Signalled on the PCR PID only: every PES that follows refers to the new time base (§2.4.3.5).
+    const pcrOnly = buildStream({ start, frames: 40, jumpAtFrame: 20, jump });
+    const firstAfter = pcrOnly.audioPes[pcrOnly.audioPts.findIndex((t) => t < start)]!;
+    expect(pcrOnly.bytes[firstAfter * 188 + 5]! & 0x80).toBe(0x80);
+    pcrOnly.bytes[firstAfter * 188 + 5]! &= 0x7f; // clear discontinuity_indicator
+    expect(inspectTs(pcrOnly.bytes, STRICT).violations).toEqual([]);
     const silent = inspectTs(
       buildStream({ start, frames: 40, jumpAtFrame: 20, jump, signalJump: false }).bytes,
       STRICT,

@@ -116,8 +116,10 @@ interface PesState {
   received: number;
   startIndex: number;
   startOffset: number;
-  /** Discontinuities of the PID before this PES began. */
+  /** Time-base epoch of the PES: PCR discontinuities and discontinuities of its PID before it began. */
   epoch: number;
+  /** PCR discontinuities before this PES began: the time base its timestamps refer to. */
+  pcrEpoch: number;
   hasPts: boolean;
   pts: number;
   dts: number;
@@ -147,7 +149,7 @@ interface StreamState {
   lastDts: number | null;
   firstChecked: boolean;
   payloadBeforePcrReported: boolean;
-  /** Epoch (PID discontinuity count) of the current presentation span. */
+  /** Time-base epoch of the current presentation span. */
   spanEpoch: number;
   spanMin: number | null;
   spanMax: number;
@@ -514,8 +516,10 @@ export class TsInspector {
     const stream = st.stream;
     if (stream !== null) stream.lastDts = null;
     if (st.pid === this.pcrPid) {
+      // A new system time base (§2.4.3.5): PES that start from now on, on every PID, refer to it.
       if (this.pcrCount > 0) this.pcrEpoch++;
       this.pcrGapRef = null;
+      for (const other of this.pids.values()) if (other.stream !== null) other.stream.lastDts = null;
       // Tables stay due, but the new time base cannot measure from the old one.
       for (const gap of this.allGaps()) {
         if (gap.last27 !== null) {
@@ -755,6 +759,7 @@ export class TsInspector {
         startIndex: 0,
         startOffset: 0,
         epoch: 0,
+        pcrEpoch: 0,
         hasPts: false,
         pts: 0,
         dts: 0,
@@ -791,8 +796,7 @@ export class TsInspector {
       this.pesStart(st, stream, index, offset);
     }
     if (!pes.active) return; // the stream began inside a PES
-    const inEpoch = st.epoch === this.pcrEpoch;
-    if (inEpoch && this.pcrLast !== null) pes.pcrEnd = this.pcrLast;
+    if (pes.pcrEpoch === this.pcrEpoch && this.pcrLast !== null) pes.pcrEnd = this.pcrLast;
     if (pes.damaged) return;
     let i = s;
     if (!pes.headerDone) {
@@ -826,9 +830,10 @@ export class TsInspector {
     pes.received = 0;
     pes.startIndex = index;
     pes.startOffset = offset;
-    pes.epoch = st.epoch;
+    pes.pcrEpoch = this.pcrEpoch;
+    pes.epoch = this.pcrEpoch * 65536 + st.epoch;
     pes.hasPts = false;
-    pes.pcrStart = st.epoch === this.pcrEpoch ? this.pcrLast : null;
+    pes.pcrStart = this.pcrLast;
     pes.pcrEnd = null;
     stream.report.pesCount++;
     if (pes.checkerCodec !== stream.report.codec) {
