@@ -131,6 +131,30 @@ describe('valid streams', () => {
     expect(audio.durationMs).toBeCloseTo(built.audioPes.length * 80, 6);
   });
 
+  test('property: any valid stream the builder makes checks clean, with exact durations', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          frames: fc.integer({ min: 1, max: 40 }),
+          gop: fc.integer({ min: 1, max: 40 }),
+          audio: fc.constantFrom('aac' as const, 'opus' as const, 'none' as const),
+          start: fc.oneof(fc.integer({ min: 90000, max: 2 ** 33 - 1 }), fc.constant(2 ** 33 - 3000)),
+          pcrOffset: fc.integer({ min: 1, max: 85000 }), // audio PES may start up to a frame after the last PCR
+        }),
+        (o) => {
+          const built = buildStream(o);
+          const r = inspectTs(built.bytes, { ...STRICT, maxTableGapMs: 134 });
+          expect(r.violations).toEqual([]);
+          expect(r.streams[0]!.durationMs).toBeCloseTo(o.frames > 1 ? (o.frames * 1000) / 30 : 0, 2);
+          expect(r.streams[0]!.firstPts).toBe(o.start);
+          expect(r.streams[0]!.keyframes).toBe(Math.ceil(o.frames / o.gop));
+          expect(completePrefixLength(built.bytes, { lastVideoPesComplete: true })).toBe(built.bytes.length);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   test('pushed in arbitrary chunks, the report is the same as in one piece', () => {
     const built = buildStream({ frames: 12 });
     // A few broken packets too, so that resync runs across chunk edges.
