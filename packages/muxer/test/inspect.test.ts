@@ -119,7 +119,11 @@ describe('valid streams', () => {
     expect(pids[0]).toMatchObject({ kind: 'pat', packets: built.pats.length, ccErrors: 0 });
     expect(pids[PMT_PID]).toMatchObject({ kind: 'pmt', packets: built.pats.length });
     expect(pids[VIDEO_PID]!.packets + pids[AUDIO_PID]!.packets + 2 * built.pats.length).toBe(r.packets);
-    expect(formatReport(r)).toContain('violations: none');
+    const text = formatReport(r);
+    expect(text).toContain('violations: none');
+    expect(text).toContain('0x0100 h264 (stream_type 0x1b): 30 PES, 30 frames, 2 keyframes');
+    expect(text).toContain(`PIDs: 0x0000 pat ×${built.pats.length}, 0x0100 pes ×`);
+    expect(text).toContain('PCR: 30 on 0x0100, max gap 33.3 ms; PAT max gap 100.0 ms');
   });
 
   test('H.264 + Opus: control headers, TOC durations', () => {

@@ -36,6 +36,14 @@ export function formatReport(report: TsReport, maxViolationLines = 20): string {
   for (const s of report.streams.filter((x) => x.streamType < 0)) {
     lines.push(`  ${hexPid(s.pid)} PES without PMT entry: ${s.pesCount} PES`);
   }
+  lines.push(
+    `PIDs: ${report.pids
+      .map(
+        (p) =>
+          `${hexPid(p.pid)} ${p.kind} ×${p.packets}${p.ccErrors > 0 ? ` (${p.ccErrors} CC errors)` : ''}`,
+      )
+      .join(', ')}`,
+  );
   const dp = report.dtsMinusPcrMs;
   lines.push(
     `PCR: ${report.pcrCount} on ${report.pcrPid === null ? 'n/a' : hexPid(report.pcrPid)}, max gap ${ms(report.maxPcrGapMs)}; ` +
