@@ -188,7 +188,10 @@ export interface TsReport {
   dtsMinusPcrMs: { min: number; max: number } | null;
   /** Largest {@link StreamReport.durationMs}. */
   durationMs: number;
-  /** The first `maxViolations` violations in stream order. */
+  /**
+   * The first `maxViolations` violations found, sorted by byte offset (PES-level ones are found when
+   * the PES ends, so the list may miss an early one when it is full).
+   */
   violations: Violation[];
   /** Number of violations per code, complete even when `violations` was capped. */
   violationCounts: Partial<Record<ViolationCode, number>>;

@@ -78,7 +78,8 @@ export function timestampField(prefix: number, v: number): number[] {
 
 /** The 6-byte program_clock_reference of 27 MHz ticks (wrapped modulo 2^33 × 300). */
 export function pcrField(pcr27: number): number[] {
-  const wrapped = pcr27 % (2 ** 33 * 300);
+  const period = 2 ** 33 * 300;
+  const wrapped = ((pcr27 % period) + period) % period;
   const base = Math.floor(wrapped / 300);
   const ext = wrapped % 300;
   return [
