@@ -256,3 +256,49 @@ describe.skipIf(!haveFfmpeg && !requireJudges)('Opus in TS from other muxers', (
     },
   );
 });
+
+describe.skipIf(!haveFfmpeg && !requireJudges)('video with B-frames, and H.265, from FFmpeg', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'trackrec-inspect-video-'));
+  });
+  afterAll(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['libx264', 'h264', 0x1b],
+    ['libx265', 'h265', 0x24],
+  ] as const)(
+    '%s with B-frames: DTS order, PTS span, AUD and parameter sets',
+    (encoder, codec, streamType) => {
+      const file = join(dir, `${codec}.ts`);
+      const made = run('ffmpeg', [
+        ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-t', '2'],
+        ...['-c:v', encoder, '-bf', '3', '-f', 'mpegts', file],
+      ]);
+      expect(made.status, made.stderr).toBe(0);
+      const probe = run('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'packet=pts,dts,flags',
+        '-of',
+        'json',
+        file,
+      ]);
+      const packets = (
+        JSON.parse(probe.stdout) as { packets: Array<{ pts: number; dts: number; flags: string }> }
+      ).packets;
+      expect(packets.some((p) => p.pts > p.dts)).toBe(true); // B-frames reorder
+      const r = inspectTs(new Uint8Array(readFileSync(file)));
+      expect(r.violations, formatReport(r)).toEqual([]);
+      const video = r.streams[0]!;
+      expect(video).toMatchObject({ codec, streamType, pesCount: packets.length, frames: packets.length });
+      expect(video.keyframes).toBe(packets.filter((p) => p.flags.startsWith('K')).length);
+      expect(video.firstDts).toBe(packets[0]!.dts);
+      expect(video.lastDts).toBe(packets.at(-1)!.dts);
+      expect(video.durationMs).toBeCloseTo(2000, 0);
+    },
+  );
+});
