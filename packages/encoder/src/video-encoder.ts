@@ -389,7 +389,10 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     return this.#queue.pending;
   }
 
-  /** Media time submitted minus media time encoded, in ms. */
+  /**
+   * Media time submitted minus media time encoded, in ms (about `pendingFrames` frame durations at a
+   * steady rate); 0 when nothing is pending.
+   */
   get lagMs(): number {
     return this.#queue.pending === 0 ? 0 : Math.max(0, (this.#submittedUs - this.#producedUs) / 1000);
   }
@@ -445,7 +448,11 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     }
     this.#lastPts = pts;
     this.#submittedUs = us;
-    this.#firstUs ??= us;
+    if (this.#firstUs === undefined) {
+      this.#firstUs = us;
+      // Nothing produced yet: count the first frame as pending too.
+      this.#producedUs = us - 1e6 / this.fps;
+    }
     this.#stats.framesSubmitted++;
     const force = this.#forceNext;
     this.#forceNext = false;

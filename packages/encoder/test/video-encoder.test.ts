@@ -96,9 +96,16 @@ describe('VideoEncoder', () => {
       refs.push(frame.convert(VideoBufferType.I420).data.subarray(0, 640 * 360));
       packets.push(...(await enc.encode(frame, i * 33_333)));
     }
+    // A view into a larger buffer (rtc-node's converter ignores byteOffset; the encoder must not).
+    const backing = new Uint8Array(640 * 360 * 4 + 64);
+    backing.set(movingRgba(640, 360, 10), 64);
+    const offset = new VideoFrame(backing.subarray(64), 640, 360, VideoBufferType.RGBA);
+    const ref = new VideoFrame(movingRgba(640, 360, 10), 640, 360, VideoBufferType.RGBA);
+    refs.push(ref.convert(VideoBufferType.I420).data.subarray(0, 640 * 360));
+    packets.push(...(await enc.encode(offset, 10 * 33_333)));
     await enc.close();
     const pictures = await decodeH264(packets);
-    expect(pictures).toHaveLength(10);
+    expect(pictures).toHaveLength(11);
     for (const [i, pic] of pictures.entries()) expect(psnr(pic.y, refs[i]!)).toBeGreaterThan(30);
   });
 
@@ -357,7 +364,7 @@ describe('VideoEncoder', () => {
       ),
     );
     expect(enc.pendingFrames).toBe(4);
-    expect(enc.lagMs).toBeCloseTo(100, 0); // frames 0..3 submitted, none encoded yet
+    expect(enc.lagMs).toBeCloseTo(133.3, 0); // frames 0..3 (4 x 33.3 ms) submitted, none encoded yet
     const settled = await Promise.all(results);
     expect(settled.slice(0, 4).every((r) => Array.isArray(r) && r.length === 1)).toBe(true);
     for (const r of settled.slice(4)) {
