@@ -586,7 +586,7 @@ export class TsMuxer {
     const target = this.clock - this.pcrOffset;
     const first = this.first;
     const segmentStart = canStartSegment && this.segmentRequested;
-    const tablesFirst = forceTables || segmentStart || this.tablesDue;
+    const tablesFirst = forceTables || segmentStart;
     if (segmentStart) this.segmentRequested = false;
 
     // PCR packets before the PES: fill a gap step by step, or jump with a discontinuity.
@@ -604,11 +604,12 @@ export class TsMuxer {
     }
     const pesPackets = pesPacketCount(pesLength, first, track.pid.discontinuityPending);
     // Worst case before the PES: tables first, then after every PCR packet.
-    const maxPrefix = (2 + fills * 3 + (pcrOnly ? 3 : 0)) * TS_PACKET_SIZE;
+    const maxPrefix = (2 + (fills + (pcrOnly ? 1 : 0)) * 3) * TS_PACKET_SIZE;
     this.ensureCapacity(maxPrefix + pesPackets * TS_PACKET_SIZE);
 
-    let o = 0;
-    if (tablesFirst) o = this.writeTables(o);
+    // Tables go first when forced or due, and again after any PCR packet that makes them due.
+    let o = tablesFirst ? this.writeTables(0) : this.writeTablesIfDue(0);
+    const startsWithTables = o > 0;
     for (let k = 1; k <= fills; k++) {
       const pcr = this.lastPcr + this.pcrInterval;
       writePcrOnlyPacket(this.out, o, pcrTrack.pid, pcr, this.nextPcrExtension(pcr));
@@ -620,13 +621,12 @@ export class TsMuxer {
       o += TS_PACKET_SIZE;
       o = this.writeTablesIfDue(o);
     }
-    if (!tablesFirst) o = this.writeTablesIfDue(o);
     if (first.pcr >= 0) first.pcrExtension = this.nextPcrExtension(first.pcr);
 
     this.chunkTrack = track;
     this.chunkPesStart = o;
     this.chunkLength = pesLength;
-    this.chunkTablesFirst = tablesFirst;
+    this.chunkTablesFirst = startsWithTables;
     const end = o + pesPackets * TS_PACKET_SIZE;
     this.chunkSource = end - pesLength;
     return this.chunkSource;
@@ -665,9 +665,9 @@ export class TsMuxer {
   }
 
   /**
-   * Called after every PCR written: the PCR in effect moves by at most the PCR interval between two
-   * calls, so writing the tables once they are `tableInterval − pcrInterval` old keeps every gap
-   * below `tableInterval` in PCR time.
+   * Called at the start of every chunk and after every PCR-only packet: the PCR in effect moves by at
+   * most the PCR interval between two calls, so writing the tables once they are
+   * `tableInterval − pcrInterval` old keeps every gap below `tableInterval` in PCR time.
    */
   private writeTablesIfDue(o: number): number {
     if (!this.tablesDue && this.lastPcr - this.lastTablePcr < this.tableInterval - this.pcrInterval) return o;
