@@ -12,8 +12,16 @@ const REPO = resolve(import.meta.dirname, '../../..');
 const CHILD = 'packages/node-writer/test/child/writer-child.ts';
 const ITERATIONS = Number(process.env.TRACKREC_KILL_ITERATIONS ?? 4);
 
-/** Runs the child until `ready`, lets it write for `ms`, then SIGKILLs it. */
-function runAndKill(outDir: string, seed: number, ms: number): Promise<NodeJS.Signals | null> {
+/**
+ * Runs the child until `ready`, lets it write for `ms`, then SIGKILLs it. `whileRunning` is started at
+ * `ready` and awaited before the kill.
+ */
+function runAndKill(
+  outDir: string,
+  seed: number,
+  ms: number,
+  whileRunning?: (until: number) => Promise<void>,
+): Promise<NodeJS.Signals | null> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, outDir, String(seed)], {
       cwd: REPO,
@@ -24,7 +32,16 @@ function runAndKill(outDir: string, seed: number, ms: number): Promise<NodeJS.Si
       stderr += d.toString();
     });
     child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) setTimeout(() => child.kill('SIGKILL'), ms);
+      if (!d.toString().includes('ready')) return;
+      if (whileRunning === undefined) setTimeout(() => child.kill('SIGKILL'), ms);
+      else
+        whileRunning(Date.now() + ms).then(
+          () => child.kill('SIGKILL'),
+          (err: unknown) => {
+            child.kill('SIGKILL');
+            fail(err);
+          },
+        );
     });
     child.on('error', fail);
     child.on('exit', (code, signal) => {
@@ -108,5 +125,31 @@ describe('kill -9 while writing with fsync', () => {
       expect(existsSync(join(hlsDir, 'playlist.m3u8'))).toBe(true);
     }
     if (tornFiles > 0) console.warn(`${tornFiles}/${ITERATIONS} kills tore a write mid-packet (repaired)`);
+  });
+
+  it('a reader polling the playlists while segments rotate always finds them whole and parseable', async () => {
+    const out = tmp();
+    const hlsDir = join(out, 'hls');
+    let polls = 0;
+    const counts = new Set<number>();
+    await runAndKill(out, 7, 1500, async (until) => {
+      while (Date.now() < until) {
+        // Cheap whole-file checks many times per event-loop turn, a full parse now and then.
+        for (let k = 0; k < 200; k++) {
+          for (const name of ['playlist.m3u8', 'live.m3u8']) {
+            const text = readFileSync(join(hlsDir, name), 'utf8');
+            expect(text.startsWith('#EXTM3U\n')).toBe(true);
+            expect(text.endsWith('.ts\n') || text.endsWith('#EXT-X-INDEPENDENT-SEGMENTS\n')).toBe(true);
+            polls++;
+          }
+        }
+        counts.add(readPlaylist(hlsDir).manifest.segments.length);
+        readPlaylist(hlsDir, 'live.m3u8');
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    // The reader ran many times across many playlist rewrites.
+    expect(polls).toBeGreaterThan(10_000);
+    expect(counts.size).toBeGreaterThan(3);
   });
 });
