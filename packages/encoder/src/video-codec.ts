@@ -88,8 +88,6 @@ export class OpenVideoCodec {
   readonly ctx: CodecContext;
   readonly frame: Frame;
   readonly packet: Packet;
-  /** Options FFmpeg did not consume (misspelled or unsupported). */
-  readonly unusedOptions: string[];
   readonly #dict: Dictionary;
   readonly #hwDevice: HardwareDeviceContext | undefined;
   readonly #hwFrames: HardwareFramesContext | undefined;
@@ -105,7 +103,6 @@ export class OpenVideoCodec {
     frame: Frame;
     packet: Packet;
     dict: Dictionary;
-    unusedOptions: string[];
     hwDevice?: HardwareDeviceContext;
     hwFrames?: HardwareFramesContext;
     hwFrame?: Frame;
@@ -119,7 +116,6 @@ export class OpenVideoCodec {
     this.frame = init.frame;
     this.packet = init.packet;
     this.#dict = init.dict;
-    this.unusedOptions = init.unusedOptions;
     this.#hwDevice = init.hwDevice;
     this.#hwFrames = init.hwFrames;
     this.hwFrame = init.hwFrame;
@@ -234,7 +230,6 @@ export async function openVideoCodec(kind: EncoderKind, s: VideoCodecSettings): 
       frame,
       packet,
       dict,
-      unusedOptions: Object.keys(dict.getAll()),
       ...(hwDevice ? { hwDevice } : {}),
       ...(hwFrames ? { hwFrames } : {}),
       ...(hwFrame ? { hwFrame } : {}),

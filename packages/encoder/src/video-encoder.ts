@@ -368,9 +368,6 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     codec: OpenVideoCodec,
     fallbackReason: string | undefined,
   ): VideoEncoder {
-    if (codec.unusedOptions.length > 0) {
-      opts.logger.warn(`${codec.codecName} ignored options: ${codec.unusedOptions.join(', ')}`);
-    }
     return new VideoEncoder(opts, codec, fallbackReason);
   }
 

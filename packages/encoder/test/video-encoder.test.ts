@@ -69,6 +69,22 @@ describe('VideoEncoder', () => {
     expect(first.indexOf(8)).toBeGreaterThan(first.indexOf(7));
     expect(first.indexOf(5)).toBeGreaterThan(first.indexOf(8));
     expect(nalTypes(packets[1]!.data)).not.toContain(7);
+    // x264's settings SEI: zero latency, no B-frames, CBR with a 1 s VBV, fixed GOP, no scene cuts.
+    const sei = Buffer.from(packets[0]!.data).toString('latin1');
+    const settings = sei.slice(sei.indexOf('options: '), sei.indexOf('\0', sei.indexOf('options: ')));
+    for (const setting of [
+      'bframes=0',
+      'rc_lookahead=0',
+      'rc=cbr',
+      'bitrate=3000',
+      'vbv_maxrate=3000',
+      'vbv_bufsize=3000',
+      'keyint=60',
+      'scenecut=0',
+      'threads=1',
+    ]) {
+      expect(settings.split(' ')).toContain(setting);
+    }
     // Rate control holds the 3 Mb/s target within a sane margin.
     const bits = packets.reduce((s, p) => s + p.data.byteLength * 8, 0);
     expect(bits / 2).toBeLessThan(3_000_000 * 1.5);
