@@ -355,7 +355,8 @@ export class AudioEncoder {
     }
     const r = this.#resamplerFor(frame.sampleRate, frame.channels);
     const input = [Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)];
-    this.#convert(r.swr, input, n, Math.ceil((n * this.sampleRate) / frame.sampleRate) + 256);
+    // swr_get_out_samples: an upper bound including what the resampler still holds.
+    this.#convert(r.swr, input, n, Math.max(r.swr.getOutSamples(n), 1));
   }
 
   /** Runs swr_convert straight into the pending buffer; returns samples written. */

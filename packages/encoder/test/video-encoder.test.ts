@@ -371,6 +371,20 @@ describe('VideoEncoder', () => {
     expect([pic?.width, pic?.height]).toEqual([720, 1280]);
   });
 
+  it('writes the requested H.264 profile into the SPS', async () => {
+    const idc = { baseline: 66, main: 77, high: 100 } as const;
+    for (const profile of ['baseline', 'main', 'high'] as const) {
+      const enc = await software({ width: 320, height: 240, profile });
+      const [p] = await enc.encode(i420Frame(320, 240, 0), 0);
+      await enc.close();
+      const data = p!.data;
+      const sps = data.findIndex(
+        (b, i) => i >= 3 && data[i - 1] === 1 && data[i - 2] === 0 && (b & 0x1f) === 7,
+      );
+      expect(data[sps + 1]).toBe(idc[profile]); // profile_idc (ITU-T H.264 §7.3.2.1.1)
+    }
+  });
+
   it('bounds the queue, reports lag, and rejects queued frames on close', async () => {
     const enc = await software({ width: 640, height: 360, maxPendingFrames: 4 });
     const results = Array.from({ length: 6 }, (_, i) =>
