@@ -193,7 +193,11 @@ export async function openVideoCodec(kind: EncoderKind, s: VideoCodecSettings): 
     if (kind === 'vaapi') {
       hwDevice = new HardwareDeviceContext();
       const ret = hwDevice.create(AV_HWDEVICE_TYPE_VAAPI, s.vaapiDevice, null);
-      if (ret < 0) throw new EncoderError(failCode, `VA-API device ${s.vaapiDevice}: ${describe(ret)}`);
+      if (ret < 0) {
+        throw new EncoderError(failCode, `VA-API device ${s.vaapiDevice}: ${describe(ret)}`, {
+          ffmpegCode: ret,
+        });
+      }
       hwFrames = new HardwareFramesContext();
       hwFrames.alloc(hwDevice);
       hwFrames.format = AV_PIX_FMT_VAAPI;

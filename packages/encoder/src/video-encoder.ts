@@ -156,6 +156,14 @@ export interface VideoEncoderStats {
 
 let fallbackLogged = false;
 
+/** Where to look when a hardware encoder's device exists but FFmpeg cannot open it. */
+const OPEN_HINTS = {
+  nvenc:
+    'FFmpeg logs the cause: usually libcuda.so.1 or the NVIDIA driver is missing, or the NVENC session limit is reached',
+  qsv: 'FFmpeg logs the cause: usually no Intel GPU, or the oneVPL/Media SDK runtime is missing',
+  vaapi: 'FFmpeg logs the cause: usually the VA driver for this GPU is missing or lacks H.264 encoding',
+} as const;
+
 function positive(value: unknown, name: string, min: number, max: number, integer: boolean): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new RangeError(`options.${name} must be a number in [${min}, ${max}], got ${String(value)}`);
@@ -338,7 +346,16 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
           throw new EncoderError('HARDWARE_UNAVAILABLE', `${ENCODER_NAMES[kind]} unavailable: ${reason}`);
         }
       }
-      return VideoEncoder.#wrap(opts, await openVideoCodec(kind, settings), undefined);
+      try {
+        return new VideoEncoder(opts, await openVideoCodec(kind, settings), undefined);
+      } catch (error) {
+        if (kind === 'software' || !(error instanceof EncoderError)) throw error;
+        throw new EncoderError(
+          'HARDWARE_UNAVAILABLE',
+          `${ENCODER_NAMES[kind]} unavailable: ${error.message} (${OPEN_HINTS[kind]})`,
+          { cause: error, ...(error.ffmpegCode === undefined ? {} : { ffmpegCode: error.ffmpegCode }) },
+        );
+      }
     }
     const reasons: string[] = [];
     for (const kind of AUTO_ORDER) {
@@ -348,7 +365,7 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
         continue;
       }
       try {
-        return VideoEncoder.#wrap(opts, await openVideoCodec(kind, settings), undefined);
+        return new VideoEncoder(opts, await openVideoCodec(kind, settings), undefined);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         hardwareFailures.set(kind, reason);
@@ -360,15 +377,7 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     if (fallbackLogged) logger.info(message);
     else logger.warn(message);
     fallbackLogged = true;
-    return VideoEncoder.#wrap(opts, await openVideoCodec('software', settings), fallbackReason);
-  }
-
-  static #wrap(
-    opts: ResolvedOptions,
-    codec: OpenVideoCodec,
-    fallbackReason: string | undefined,
-  ): VideoEncoder {
-    return new VideoEncoder(opts, codec, fallbackReason);
+    return new VideoEncoder(opts, await openVideoCodec('software', settings), fallbackReason);
   }
 
   /** Current output width. */

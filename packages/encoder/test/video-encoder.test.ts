@@ -294,6 +294,13 @@ describe('VideoEncoder', () => {
       expect((result as EncoderError).code).toBe('HARDWARE_UNAVAILABLE');
       expect((result as EncoderError).message).toMatch(new RegExp(`h264_${hardware} unavailable: \\S+`));
     }
+    // A device node that exists but is no VA-API device: past the pre-check, FFmpeg itself fails.
+    const vaapi = await expectEncoderError(
+      VideoEncoder.create({ hardware: 'vaapi', vaapiDevice: '/dev/null', width: 320, height: 240 }),
+      'HARDWARE_UNAVAILABLE',
+      /^h264_vaapi unavailable: VA-API device \/dev\/null: .+\(FFmpeg logs the cause/,
+    );
+    expect(vaapi.ffmpegCode).toBeLessThan(0);
     // Past the device pre-check, FFmpeg's own open failure is typed too (no crash).
     const settings = {
       width: 320,
