@@ -180,9 +180,10 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * A smooth moving test picture in packed I420 (chroma stride ceil(w/2)): diagonal gradients that
- * scroll with `t`, plus a bright square moving across. Smooth enough that a sane encoder reaches
- * well over 30 dB at broadcast bitrates, busy enough that every frame changes.
+ * A moving test picture in packed I420 (chroma stride ceil(w/2)): scrolling diagonal gradients, a
+ * fine moving texture and a patterned square moving across. Every frame changes; a sane encoder at
+ * broadcast bitrates stays well over 30 dB, a broken one (misaligned planes, wrong strides) falls
+ * far below.
  */
 export function movingI420(width: number, height: number, t: number): Uint8Array {
   const cw = Math.ceil(width / 2);
@@ -194,8 +195,10 @@ export function movingI420(width: number, height: number, t: number): Uint8Array
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let v = 16 + ((((x + 2 * y + t * 6) * 219) / (width + 2 * height)) % 219);
-      if (x >= sx && x < sx + sq && y >= sy && y < sy + sq) v = 230;
-      out[y * width + x] = v;
+      // Fine moving texture, so the encoder has real detail to spend bits on.
+      v = v * 0.8 + 20 + 20 * Math.sin((x + t * 3) * 0.45) * Math.cos((y - t * 2) * 0.35);
+      if (x >= sx && x < sx + sq && y >= sy && y < sy + sq) v = 230 - ((x ^ y) & 15) * 4;
+      out[y * width + x] = Math.max(16, Math.min(235, v));
     }
   }
   const u0 = width * height;
