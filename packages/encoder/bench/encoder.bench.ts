@@ -17,6 +17,8 @@ import {
   AV_LOG_ERROR,
   AV_PIX_FMT_YUV420P,
   AV_SAMPLE_FMT_FLTP,
+  AVCOL_RANGE_MPEG,
+  AVCOL_SPC_SMPTE170M,
   AVERROR_EAGAIN,
   AVERROR_EOF,
   FF_ENCODER_AAC,
@@ -83,7 +85,16 @@ async function rawVideo(): Promise<number> {
   ctx.gopSize = 60;
   ctx.maxBFrames = 0;
   ctx.threadCount = 1;
-  const dict = Dictionary.fromObject({ preset: 'veryfast', tune: 'zerolatency', profile: 'main' });
+  ctx.colorRange = AVCOL_RANGE_MPEG;
+  ctx.colorSpace = AVCOL_SPC_SMPTE170M;
+  ctx.sampleAspectRatio = new Rational(1, 1);
+  const dict = Dictionary.fromObject({
+    preset: 'veryfast',
+    tune: 'zerolatency',
+    profile: 'main',
+    'forced-idr': '1',
+    'x264-params': 'scenecut=0',
+  });
   ok(await ctx.open2(codec, dict));
   const frame = new Frame();
   frame.alloc();
@@ -233,6 +244,12 @@ const vRaw = await bench('node-av raw libx264 (sync)', SECONDS, rawVideo);
 const vSync = await bench('VideoEncoder I420, offload=false', SECONDS, adapterVideo(false, 'i420'));
 const vPool = await bench('VideoEncoder I420, offload=true', SECONDS, adapterVideo(true, 'i420'));
 const vRgba = await bench('VideoEncoder RGBA (+convert), offload=true', SECONDS, adapterVideo(true, 'rgba'));
+const vConvert = await bench('rtc-node convert RGBA->I420 alone', SECONDS, async () => {
+  let bytes = 0;
+  for (const d of rgba)
+    bytes += new VideoFrame(d, W, H, VideoBufferType.RGBA).convert(VideoBufferType.I420).data.length;
+  return bytes / 1e3; // not a bitstream: keeps the kb/s column small
+});
 const aRaw = await bench('node-av raw aac (sync, pre-converted)', AUDIO_SECONDS, rawAac);
 const aAdapter = await bench('AudioEncoder aac', AUDIO_SECONDS, adapterAudio('aac'));
 const oRaw = await bench('@discordjs/opus raw', AUDIO_SECONDS, rawOpus);
@@ -254,6 +271,7 @@ console.log(
       adapterSync: per(vSync, SECONDS),
       adapterOffload: per(vPool, SECONDS),
       adapterRgba: per(vRgba, SECONDS),
+      rtcConvertAlone: per(vConvert, SECONDS),
     },
     videoAdapterOverRaw: {
       sync: Number((vSync.cpuS / vRaw.cpuS).toFixed(3)),
