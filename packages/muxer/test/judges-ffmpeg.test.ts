@@ -37,7 +37,7 @@ beforeAll(async () => {
   // One judge at a time: its log capture is process-wide.
   for (const scenario of scenarios) {
     const path = writeTs(temp.dir, `${scenario.name.replace(/\W/g, '_')}.ts`, scenario.bytes);
-    judged.set(scenario.name, { scenario, result: await ffmpegJudge(path) });
+    judged.set(scenario.name, { scenario, result: await ffmpegJudge(path, { keepData: true }) });
   }
 });
 
@@ -132,6 +132,37 @@ describe.each(['h264+aac', 'h264+opus', 'aac-only', 'h264-only', 'avcc+aac'])('F
       expect(result.decodedSamples[index]).toBe(scenario.audio.frames.length * perFrame);
     }
   });
+});
+
+const AUD = [0, 0, 0, 1, 9, 0xf0];
+
+describe('FFmpeg judge: payload bytes', () => {
+  it.each(['h264+aac', 'h264+opus', 'h264-only'])(
+    '%s: every access unit comes back byte for byte, after the AUD the muxer puts first',
+    (name) => {
+      const { scenario, result } = get(name);
+      const packets = result.packets.filter((p) => p.stream === streamOf(result, 'video'));
+      expect(packets).toHaveLength(scenario.video!.frames.length);
+      packets.forEach((p, i) => {
+        const data = p.data!;
+        expect([...data.subarray(0, 6)]).toEqual(AUD);
+        expect(Buffer.from(data.subarray(6)).equals(scenario.video!.frames[i]!.data)).toBe(true);
+      });
+    },
+  );
+
+  it.each(['h264+aac', 'h264+opus', 'aac-only'])(
+    '%s: every audio frame comes back byte for byte (AAC behind its ADTS header, Opus without control header)',
+    (name) => {
+      const { scenario, result } = get(name);
+      const packets = result.packets.filter((p) => p.stream === streamOf(result, 'audio'));
+      expect(packets).toHaveLength(scenario.audio!.frames.length);
+      const header = scenario.audio!.codec === 'aac' ? 7 : 0;
+      packets.forEach((p, i) => {
+        expect(Buffer.from(p.data!.subarray(header)).equals(scenario.audio!.frames[i]!.data)).toBe(true);
+      });
+    },
+  );
 });
 
 describe.each([

@@ -298,6 +298,8 @@ export interface FfPacket {
   keyframe: boolean;
   corrupt: boolean;
   size: number;
+  /** Payload bytes, when asked for with `keepData`. */
+  data?: Uint8Array;
 }
 
 /** Result of {@link ffmpegJudge}. */
@@ -325,7 +327,10 @@ function ts(v: bigint): number {
  * Demuxes a TS file with libavformat and decodes every packet with libavcodec. Log messages at
  * warning level or worse are captured (the callback is global: one judge at a time per process).
  */
-export async function ffmpegJudge(path: string, options: { decode?: boolean } = {}): Promise<FfJudgeResult> {
+export async function ffmpegJudge(
+  path: string,
+  options: { decode?: boolean; keepData?: boolean } = {},
+): Promise<FfJudgeResult> {
   const logs: string[] = [];
   Log.setLevel(AV_LOG_WARNING);
   Log.setCallback(
@@ -408,14 +413,16 @@ export async function ffmpegJudge(path: string, options: { decode?: boolean } = 
       const ret = await fmt.readFrame(pkt);
       if (ret === AVERROR_EOF) break;
       if (ret < 0) throw new Error(`readFrame failed: ${ret}`);
-      packets.push({
+      const packet: FfPacket = {
         stream: pkt.streamIndex,
         pts: ts(pkt.pts),
         dts: ts(pkt.dts),
         keyframe: pkt.hasFlags(AV_PKT_FLAG_KEY),
         corrupt: pkt.hasFlags(AV_PKT_FLAG_CORRUPT),
         size: pkt.size,
-      });
+      };
+      if (options.keepData && pkt.data) packet.data = new Uint8Array(pkt.data);
+      packets.push(packet);
       const ctx = decoders[pkt.streamIndex];
       if (ctx) {
         const sent = ctx.sendPacketSync(pkt);
