@@ -1,1 +1,34 @@
-export {};
+/**
+ * @trackrec/core: in-process LiveKit recording. Record a participant, a pair of tracks, one track or a
+ * whole room into growing MPEG-TS files and HLS playlists, with live status, metrics and a final report.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  ArrivalLock,
+  type ArrivalLockOptions,
+  type AudioAdjustment,
+  AudioTimeline,
+  type AudioTimelineOptions,
+  VideoTimeline,
+  type VideoTimelineOptions,
+} from './clock.js';
+export { RecorderError, type RecorderErrorCode } from './errors.js';
+export { type LogFn, type RecorderLogger, silentLogger } from './log.js';
+export {
+  expandTemplate,
+  MAX_COMPONENT_BYTES,
+  MAX_VALUE_BYTES,
+  resolveInside,
+  sanitizeComponent,
+  type TemplateValues,
+} from './names.js';
+export {
+  type AudioSourceLike,
+  type RecordingEvents,
+  TrackRecording,
+  type VideoFrameEventLike,
+  type VideoSourceLike,
+} from './recording.js';
+export type * from './types.js';
