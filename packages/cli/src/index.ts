@@ -1,1 +1,55 @@
-export {};
+/**
+ * `trackrec`: the command line (probe, repair, serve) and its building blocks, for scripts and for
+ * the commands that build on them.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  numberOption,
+  type OptionSpec,
+  onePositional,
+  type ParsedArgs,
+  parseCommandArgs,
+  UsageError,
+} from './args.js';
+export { main, topLevelHelp } from './cli.js';
+export type { Command, CommandContext } from './commands/command.js';
+export { COMMANDS } from './commands/index.js';
+export { type CliIo, EXIT, type TextOutput, writeJsonLine } from './io.js';
+export {
+  type MediaPlaylist,
+  type PlaylistEntry,
+  parseMediaPlaylist,
+  resolveSegmentPath,
+  UnsafeUriError,
+} from './m3u8.js';
+export { type PlaylistProbe, probePlaylist, probeTsFile, type SegmentProbe } from './probe.js';
+export {
+  detectHlsLayout,
+  type HlsLayout,
+  LayoutError,
+  type LayoutHints,
+  repairHlsDir,
+  repairTsFile,
+  segmentDurationOf,
+} from './repair.js';
+export {
+  listRecordings,
+  parseRange,
+  type RecordingEntry,
+  type RecordingServer,
+  type ServeOptions,
+  safeRelativePath,
+  startServer,
+} from './server.js';
+export {
+  formatBitrate,
+  formatBytes,
+  formatElapsed,
+  formatLastWrite,
+  formatStatus,
+  StatusLine,
+  type StatusLineOptions,
+  type StatusSnapshot,
+} from './status-line.js';

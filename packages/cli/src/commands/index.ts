@@ -1,0 +1,12 @@
+/**
+ * The command table. A command is listed (and in `trackrec --help`) once it exists; `record` and
+ * `demo` join here with the recorder SDK.
+ */
+
+import type { Command } from './command.js';
+import { probeCommand } from './probe.js';
+import { repairCommand } from './repair.js';
+import { serveCommand } from './serve.js';
+
+/** Every command of `trackrec`, in help order. */
+export const COMMANDS: readonly Command[] = [probeCommand, repairCommand, serveCommand];

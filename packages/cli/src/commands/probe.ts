@@ -1,0 +1,108 @@
+/**
+ * `trackrec probe`: the muxer's MPEG-TS checker in human (or JSON Lines) form.
+ */
+
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { formatReport, type InspectOptions } from '@trackrec/muxer/inspect';
+import { numberOption, onePositional, UsageError } from '../args.js';
+import { EXIT, writeJsonLine } from '../io.js';
+import { probePlaylist, probeTsFile } from '../probe.js';
+import type { Command } from './command.js';
+
+const NAME = 'probe';
+
+/** `trackrec probe <file.ts | playlist.m3u8>`. */
+export const probeCommand: Command = {
+  name: NAME,
+  summary: 'check an MPEG-TS file or every segment of an HLS playlist',
+  help: `Usage: trackrec probe <file.ts | playlist.m3u8> [options]
+
+Checks a recording with the muxer's independent MPEG-TS checker: streams, duration, PCR and
+PAT/PMT intervals, DTS−PCR, continuity, PES and codec framing. A playlist's segments are each
+checked; the summary gives the segment count, durations and whether EXT-X-ENDLIST is present
+(without it the recording is still growing, or crashed: see trackrec repair).
+
+Options:
+  --json                 JSON Lines: for a playlist one line per segment, then a summary line
+  --max-pcr-gap <ms>     largest allowed PCR interval (default 100; trackrec writes ≤ 40)
+  --max-table-gap <ms>   largest allowed PAT/PMT interval (default 500; trackrec writes ≤ 100)
+  --max-violations <n>   violations kept in full per file (default 100; counts stay complete)
+  -h, --help             this help
+
+Exit codes: 0 no violation, 1 violations or unreadable segments, 2 usage error.`,
+  options: {
+    json: { type: 'boolean' },
+    'max-pcr-gap': { type: 'string' },
+    'max-table-gap': { type: 'string' },
+    'max-violations': { type: 'string' },
+  },
+  async run({ values, positionals, io }) {
+    const target = resolve(io.cwd ?? process.cwd(), onePositional(NAME, positionals, 'file or playlist'));
+    const options: InspectOptions = {};
+    const pcr = numberOption(NAME, values, 'max-pcr-gap', { min: 1 });
+    const table = numberOption(NAME, values, 'max-table-gap', { min: 1 });
+    const maxViolations = numberOption(NAME, values, 'max-violations', { min: 0, integer: true });
+    if (pcr !== undefined) options.maxPcrGapMs = pcr;
+    if (table !== undefined) options.maxTableGapMs = table;
+    if (maxViolations !== undefined) options.maxViolations = maxViolations;
+    const json = values.json === true;
+
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(target);
+    } catch (err) {
+      throw new UsageError(
+        `cannot read ${target}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        NAME,
+      );
+    }
+    if (!info.isFile()) throw new UsageError(`${target} is not a file`, NAME);
+
+    if (target.toLowerCase().endsWith('.m3u8')) {
+      const result = await probePlaylist(target, options);
+      if (json) {
+        for (const s of result.segments) writeJsonLine(io.stdout, { type: 'segment', ...s });
+        const { segments: _segments, ...summary } = result;
+        writeJsonLine(io.stdout, { type: 'playlist', ...summary });
+      } else {
+        const out: string[] = [`${result.path}: HLS media playlist`];
+        for (const s of result.segments) {
+          const extinf = s.extinf === null ? 'no EXTINF' : `EXTINF ${s.extinf.toFixed(3)} s`;
+          if (s.report === null) {
+            out.push(`  ${s.uri}: ${extinf}, ERROR ${s.error}`);
+            continue;
+          }
+          const r = s.report;
+          out.push(
+            `  ${s.uri}: ${extinf}, media ${(r.durationMs / 1000).toFixed(3)} s, ${r.bytes} bytes, ` +
+              (r.ok ? 'ok' : `${r.violationTotal} violations`),
+          );
+          if (!r.ok) out.push(indent(formatReport(r), '    '));
+        }
+        out.push(
+          `segments: ${result.segmentCount} (${result.badSegments} with problems), ` +
+            `listed ${result.listedDuration.toFixed(3)} s, media ${result.measuredDuration.toFixed(3)} s, ` +
+            `target ${result.targetDuration ?? 'n/a'} s, ` +
+            (result.ended ? 'EXT-X-ENDLIST present (finished)' : 'no EXT-X-ENDLIST (growing or crashed)'),
+        );
+        for (const p of result.problems) out.push(`problem: ${p}`);
+        out.push(result.ok ? 'result: ok' : 'result: VIOLATIONS');
+        io.stdout.write(`${out.join('\n')}\n`);
+      }
+      return result.ok ? EXIT.ok : EXIT.failure;
+    }
+
+    const report = await probeTsFile(target, options);
+    if (json) writeJsonLine(io.stdout, { type: 'file', path: target, ...report });
+    else io.stdout.write(`${target}\n${formatReport(report)}\n`);
+    return report.ok ? EXIT.ok : EXIT.failure;
+  },
+};
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
+}
