@@ -666,8 +666,13 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     const encoder = this.#videoEncoder;
     if (this.#status !== 'ACTIVE' || !encoder) return;
     const now = this.#nowUs();
-    const lastUs = Math.max(this.#lastVideoArrivalUs, this.#videoTimeline.lastUs);
-    if (now - lastUs < this.#fillVideoAfterUs || this.#queue.length > 0 || this.#inFlight > 0) return;
+    if (
+      now - this.#lastVideoArrivalUs < this.#fillVideoAfterUs ||
+      this.#queue.length > 0 ||
+      this.#inFlight > 0
+    )
+      return;
+    if (now - this.#videoTimeline.lastUs < 800_000 / this.#fillVideoFps) return;
     const frame = this.#lastFrame ?? blackFrame(encoder.width, encoder.height);
     const us = Math.round(Math.max(now, this.#videoTimeline.lastUs + 1000));
     this.#videoTimeline.advanceTo(us);

@@ -247,3 +247,26 @@ export class SyntheticAudio {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Video packet PTS (seconds) in a TS file, in decode order (ffprobe). */
+export function videoPts(path: string): number[] {
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ffprobe failed: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.replace(/,$/, '').trim())
+    .filter((l) => l !== '')
+    .map(Number);
+}
+
+/** Largest step between consecutive values. */
+export function maxStep(values: number[]): number {
+  let max = 0;
+  for (let i = 1; i < values.length; i++)
+    max = Math.max(max, (values[i] as number) - (values[i - 1] as number));
+  return max;
+}

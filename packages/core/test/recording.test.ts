@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,11 +9,14 @@ import {
   ffprobeStreams,
   inspectFile,
   judgeAvailable,
+  lumaMeans,
+  maxStep,
   parsePlaylist,
   removeDir,
   SyntheticAudio,
   SyntheticVideo,
   tempDir,
+  videoPts,
 } from './helpers.js';
 
 const dirs: string[] = [];
@@ -105,5 +109,245 @@ describe('TrackRecording with real rtc-node tracks', () => {
       expect(Number(fv?.nb_read_frames)).toBe(v?.frames);
       expect(ffmpegDecode(seg?.playlistLocation as string).status).toBe(0);
     }
+  });
+});
+
+describe('continuity', () => {
+  it('follows a track unpublished and published again in one continuous file', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'republish' },
+      encoding: small,
+      gapFill: { videoAfterMs: 300, videoFps: 5 },
+      mode: 'participant',
+    });
+    await rec.start();
+    const audio = new SyntheticAudio();
+    rec.attachAudio(audio.stream());
+    const audioRun = audio.run(3000);
+    const first = new SyntheticVideo(320, 240);
+    first.background = 40;
+    rec.attachVideo(first.stream());
+    await first.run(1000);
+    await first.close(); // unpublished: the stream ends
+    await new Promise((r) => setTimeout(r, 800));
+    const second = new SyntheticVideo(320, 240);
+    second.background = 120;
+    rec.attachVideo(second.stream());
+    await second.run(1000);
+    await audioRun;
+    const info = await rec.stop();
+    await Promise.all([second.close(), audio.close()]);
+    expect(info.status).toBe('COMPLETE');
+    const path = info.file?.location as string;
+    const report = inspectFile(path);
+    expect(report.streams.length).toBe(2);
+    const m = rec.metrics();
+    expect(m.video?.fillerFrames).toBeGreaterThan(0); // the gap between the two publications
+    if (judgeAvailable('ffprobe')) {
+      expect(ffmpegDecode(path).status).toBe(0);
+      const pts = videoPts(path);
+      // No hole in the timeline: filler frames at 5 fps cover the gap.
+      expect(maxStep(pts)).toBeLessThan(0.55);
+      expect(pts.at(-1)! - pts[0]!).toBeGreaterThan(2.5);
+      const luma = lumaMeans(path);
+      // Both publications are in the file, the first before the second.
+      const firstDark = luma.findIndex((y) => y < 70);
+      const firstBright = luma.findIndex((y) => y > 125);
+      expect(firstDark).toBeGreaterThanOrEqual(0);
+      expect(firstBright).toBeGreaterThan(firstDark);
+    }
+  });
+
+  it('keeps the file going through a muted video gap (repeats the last frame, PCR flows)', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'muted' },
+      encoding: small,
+      gapFill: { videoAfterMs: 300, videoFps: 4 },
+    });
+    await rec.start();
+    const video = new SyntheticVideo(320, 240);
+    const audio = new SyntheticAudio();
+    rec.attachVideo(video.stream());
+    rec.attachAudio(audio.stream());
+    const audioRun = audio.run(3000);
+    await video.run(800);
+    await new Promise((r) => setTimeout(r, 1400)); // muted: no frames
+    await video.run(800);
+    await audioRun;
+    const info = await rec.stop();
+    await Promise.all([video.close(), audio.close()]);
+    const path = info.file?.location as string;
+    const report = inspectFile(path); // includes PCR gap ≤ 41 ms across the mute
+    expect(report.maxPcrGapMs).toBeLessThanOrEqual(41);
+    const m = rec.metrics();
+    expect(m.video?.fillerFrames).toBeGreaterThanOrEqual(3);
+    if (judgeAvailable('ffprobe')) {
+      expect(ffmpegDecode(path).status).toBe(0);
+      expect(maxStep(videoPts(path))).toBeLessThan(0.3 + 0.25 + 0.05);
+      // Filler repeats the last picture: the bar stays bright, never black.
+      expect(Math.min(...lumaMeans(path))).toBeGreaterThan(40);
+    }
+  });
+
+  it('scales a mid-stream resolution change to the output size', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'resize' },
+      audio: false,
+      encoding: small,
+    });
+    await rec.start();
+    const video = new SyntheticVideo(320, 240);
+    rec.attachVideo(video.stream());
+    await video.run(700);
+    video.width = 640;
+    video.height = 360;
+    await video.run(700);
+    const info = await rec.stop();
+    await video.close();
+    const path = info.file?.location as string;
+    const report = inspectFile(path);
+    expect(report.streams.map((s) => s.codec)).toEqual(['h264']);
+    if (judgeAvailable('ffprobe')) {
+      expect(ffmpegDecode(path).status).toBe(0);
+      const v = ffprobeStreams(path)[0];
+      expect([v?.width, v?.height]).toEqual([320, 240]);
+      expect(Number(v?.nb_read_frames)).toBeGreaterThan(30);
+    }
+  });
+
+  it('follows a resolution change with onResolutionChange: reopen (new SPS, decodable)', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'reopen' },
+      segments: { filenamePrefix: 'reopen-hls', segmentDuration: 1 },
+      audio: false,
+      encoding: { ...small, onResolutionChange: 'reopen' },
+    });
+    await rec.start();
+    const video = new SyntheticVideo(320, 240);
+    rec.attachVideo(video.stream());
+    await video.run(700);
+    video.width = 480;
+    video.height = 270;
+    await video.run(700);
+    const info = await rec.stop();
+    await video.close();
+    const path = info.file?.location as string;
+    inspectFile(path);
+    const pl = parsePlaylist(readFileSync(info.segments?.playlistLocation as string, 'utf8'));
+    expect(pl.segments.some((s) => s.discontinuity)).toBe(true);
+    if (judgeAvailable('ffmpeg')) {
+      expect(ffmpegDecode(path)).toEqual({ status: 0, stderr: '' });
+      const sizes = spawnSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'frame=width,height',
+          '-of',
+          'csv=p=0',
+          path,
+        ],
+        { encoding: 'utf8' },
+      ).stdout;
+      expect(sizes).toContain('320,240');
+      expect(sizes).toMatch(/^480,26[68]/m); // rtc-node rounds odd-half heights down
+    }
+  });
+});
+
+describe('limits and load', () => {
+  it('drops the oldest frames when the encoder lags, with a bounded queue', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'overload' },
+      audio: false,
+      videoQueueFrames: 4,
+      encoding: { width: 1280, height: 720, framerate: 30, videoBitrate: 2000, x264Preset: 'medium' },
+    });
+    await rec.start();
+    const video = new SyntheticVideo(1280, 720);
+    rec.attachVideo(video.stream());
+    let maxQueued = 0;
+    // Frames pushed far faster than real time (and than x264 'medium' at 720p can encode).
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1500) {
+      video.push();
+      maxQueued = Math.max(maxQueued, rec.metrics().video?.queued ?? 0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const m = rec.metrics();
+    const info = await rec.stop();
+    await video.close();
+    expect(m.video?.framesIn).toBeGreaterThan(100);
+    expect(maxQueued).toBeLessThanOrEqual(4);
+    expect(m.video?.framesDropped).toBeGreaterThan(0);
+    const end = rec.metrics();
+    expect(end.video?.framesEncoded).toBe(
+      (end.video?.framesIn ?? 0) - (end.video?.framesDropped ?? 0) + (end.video?.fillerFrames ?? 0),
+    );
+    const report = inspectFile(info.file?.location as string);
+    expect(report.streams[0]?.frames).toBe(end.video?.framesEncoded);
+    if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(info.file?.location as string).status).toBe(0);
+  });
+
+  it('ends with LIMIT_REACHED at maxDurationS, file properly ended', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'limit' },
+      encoding: small,
+      maxDurationS: 1,
+    });
+    await rec.start();
+    const video = new SyntheticVideo(320, 240);
+    const audio = new SyntheticAudio();
+    rec.attachVideo(video.stream());
+    rec.attachAudio(audio.stream());
+    const ended = new Promise<RecordingInfo>((r) => rec.once('ended', r));
+    await Promise.all([video.run(1800), audio.run(1800)]);
+    const info = await ended;
+    await Promise.all([video.close(), audio.close()]);
+    expect(info.status).toBe('LIMIT_REACHED');
+    expect(info.egressStatus).toBe(6);
+    expect(info.details).toMatch(/maxDurationS/);
+    expect(info.file?.duration).toBeGreaterThanOrEqual(1000);
+    expect(info.file?.duration).toBeLessThan(1300);
+    const report = inspectFile(info.file?.location as string);
+    expect(report.durationMs).toBeLessThan(1400);
+    if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(info.file?.location as string).status).toBe(0);
+    expect((await rec.stop()).status).toBe('LIMIT_REACHED'); // stopping after the end is safe
+  });
+
+  it('ends with LIMIT_REACHED at maxSizeBytes', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'size' },
+      video: false,
+      maxSizeBytes: 20_000,
+    });
+    await rec.start();
+    const audio = new SyntheticAudio();
+    rec.attachAudio(audio.stream());
+    const ended = new Promise<RecordingInfo>((r) => rec.once('ended', r));
+    await audio.run(2500);
+    const info = await ended;
+    await audio.close();
+    expect(info.status).toBe('LIMIT_REACHED');
+    expect(info.file?.size).toBeGreaterThanOrEqual(20_000);
+    expect(info.file?.size).toBeLessThan(30_000);
+    inspectFile(info.file?.location as string);
   });
 });
