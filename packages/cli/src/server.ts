@@ -31,6 +31,8 @@ export interface ServeOptions {
   followIdleMs?: number;
   /** How often a followed file's size is polled (ms). Default 200. */
   pollMs?: number;
+  /** Called with `METHOD target status` when each response ends: a request log. */
+  log?: (line: string) => void;
 }
 
 /** A running server. */
@@ -111,7 +113,14 @@ export async function startServer(options: ServeOptions): Promise<RecordingServe
 
   const stopping = new AbortController();
   const context: Context = { root, followIdleMs, pollMs, port: 0, stop: stopping.signal };
+  const log = options.log;
+  if (log !== undefined && typeof log !== 'function') throw new TypeError('options.log must be a function');
   const server: Server = createServer((req, res) => {
+    if (log !== undefined) {
+      res.on('close', () => {
+        log(`${req.method} ${req.url} ${res.statusCode}${res.writableFinished ? '' : ' (aborted)'}`);
+      });
+    }
     handle(context, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy(err instanceof Error ? err : undefined);

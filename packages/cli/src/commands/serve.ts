@@ -25,6 +25,7 @@ Options:
   --port <n>      TCP port (default 8787; 0 picks a free one)
   --idle <s>      a followed .ts ends after it stopped growing this long (default 10)
   --json          print the address as one JSON line
+  --verbose       log every request to stderr
   -h, --help      this help
 
 Exit codes: 0 stopped cleanly, 1 cannot listen, 2 usage error.`,
@@ -32,6 +33,7 @@ Exit codes: 0 stopped cleanly, 1 cannot listen, 2 usage error.`,
     port: { type: 'string' },
     idle: { type: 'string' },
     json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
   },
   async run({ values, positionals, io }) {
     const root = resolve(io.cwd ?? process.cwd(), onePositional(NAME, positionals, 'directory'));
@@ -39,7 +41,12 @@ Exit codes: 0 stopped cleanly, 1 cannot listen, 2 usage error.`,
     const idle = numberOption(NAME, values, 'idle', { min: 0.1 }) ?? 10;
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
-      server = await startServer({ root, port, followIdleMs: idle * 1000 });
+      server = await startServer({
+        root,
+        port,
+        followIdleMs: idle * 1000,
+        ...(values.verbose === true ? { log: (line: string) => io.stderr.write(`${line}\n`) } : {}),
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || err instanceof TypeError) {

@@ -1,0 +1,176 @@
+/**
+ * The serve page in a real browser: Debian's chromium (software decoding, no GPU) driven by
+ * playwright-core plays an HLS recording through hls.js and MPEG-TS recordings through mpegts.js, one
+ * finished and one still growing. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
+ */
+
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RecordingServer, startServer } from '../src/server.js';
+import { writeHlsRecording, writeTsRecording } from './helpers/media.js';
+import { tempDir } from './helpers/tmp.js';
+import { CHROMIUM, executable, needTool, toolRuns } from './helpers/tools.js';
+
+const hasChromium = executable(CHROMIUM);
+const WIDTH = 640;
+const HEIGHT = 360;
+
+/** The page's globals as the evaluated callbacks see them (the test type-checks without the DOM lib). */
+interface PageGlobals {
+  document: {
+    querySelector(selector: 'video'): { currentTime: number; videoWidth: number; videoHeight: number };
+  };
+  trackrec?: {
+    state: { error: string | null; kind: string | null };
+    recordings(): Array<{ path: string; live: boolean }>;
+  };
+}
+
+interface Playback {
+  currentTime: number;
+  videoWidth: number;
+  videoHeight: number;
+  error: string | null;
+  kind: string | null;
+}
+
+describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
+  const root = tempDir('browser');
+  let server: RecordingServer;
+  let browser: Browser;
+  let tsBytes: Buffer;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    needTool(hasChromium, CHROMIUM);
+    const spec = { durationS: 4, width: WIDTH, height: HEIGHT, keyframeIntervalS: 1 };
+    await writeTsRecording(join(root, 'finished.ts'), spec);
+    await writeHlsRecording(join(root, 'room'), { ...spec, targetDuration: 1 });
+    tsBytes = readFileSync(join(root, 'finished.ts'));
+    server = await startServer({ root, followIdleMs: 3000, log: (line) => requests.push(line) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Opens the page on `#play=<path>` and waits until the video played past `seconds` (or failed). */
+  async function playUntil(page: Page, path: string, seconds: number): Promise<Playback> {
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    await page.goto(`${server.url}#play=${encodeURIComponent(path)}`);
+    try {
+      await page.waitForFunction(
+        (t) => {
+          const g = globalThis as unknown as PageGlobals;
+          const v = g.document.querySelector('video');
+          return g.trackrec?.state.error != null || (v.currentTime > t && v.videoWidth > 0);
+        },
+        seconds,
+        { timeout: 15_000, polling: 100 },
+      );
+    } catch (err) {
+      throw new Error(`${path} did not play: ${String(err)}\n${logs.join('\n')}`);
+    }
+    return page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      const v = g.document.querySelector('video');
+      return {
+        currentTime: v.currentTime,
+        videoWidth: v.videoWidth,
+        videoHeight: v.videoHeight,
+        error: g.trackrec === undefined ? 'the page script did not run' : g.trackrec.state.error,
+        kind: g.trackrec?.state.kind ?? null,
+      };
+    });
+  }
+
+  it('lists the recordings on the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector('#recordings button');
+    const rows = await page.$$eval('#recordings tr', (trs) =>
+      trs.map((tr) => tr.firstElementChild?.textContent),
+    );
+    expect(rows.sort()).toEqual(['finished.ts', 'room/playlist.m3u8']);
+    await page.close();
+  });
+
+  it('plays an HLS recording with hls.js', async () => {
+    const page = await browser.newPage();
+    const p = await playUntil(page, 'room/playlist.m3u8', 1.2);
+    expect(p.error).toBeNull();
+    expect(p.kind).toBe('hls');
+    expect(p.currentTime).toBeGreaterThan(1.2);
+    expect(p.videoWidth).toBe(WIDTH);
+    expect(p.videoHeight).toBe(HEIGHT);
+    await page.close();
+  });
+
+  it('plays a finished .ts (H.264 + AAC) with mpegts.js', async () => {
+    const page = await browser.newPage();
+    const p = await playUntil(page, 'finished.ts', 1.2);
+    expect(p.error).toBeNull();
+    expect(p.kind).toBe('ts');
+    expect(p.videoWidth).toBe(WIDTH);
+    expect(p.videoHeight).toBe(HEIGHT);
+    await page.close();
+  });
+
+  it('plays a .ts while it is still being written, following it as it grows', async () => {
+    const path = join(root, 'growing.ts');
+    // About half a second of the recording, then the rest appended in real time while the page plays.
+    const first = 188 * Math.floor(tsBytes.byteLength / 8 / 188);
+    writeFileSync(path, tsBytes.subarray(0, first));
+    let written = first;
+    const step = 188 * Math.ceil((tsBytes.byteLength - first) / 16 / 188);
+    const writer = setInterval(() => {
+      if (written >= tsBytes.byteLength) return;
+      const next = Math.min(tsBytes.byteLength, written + step);
+      appendFileSync(path, tsBytes.subarray(written, next));
+      written = next;
+    }, 220);
+    try {
+      const page = await browser.newPage();
+      const p = await playUntil(page, 'growing.ts', 1.5);
+      expect(p.error).toBeNull();
+      expect(p.videoWidth).toBe(WIDTH);
+      expect(p.currentTime).toBeGreaterThan(1.5);
+      // Playback went past what the file held when the page opened (an eighth of 4 s).
+      expect(written).toBeGreaterThan(first);
+      const live = await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).trackrec!.recordings().find((r) => r.path === 'growing.ts'),
+      );
+      expect(live?.live).toBe(true);
+      await page.close();
+      // mpegts.js read it through one follow stream (chunked, open while the file grew), ended by the
+      // page going away, not by re-requesting.
+      const deadline = Date.now() + 5000;
+      while (!requests.some((l) => l.includes('growing.ts')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(requests.filter((l) => l.includes('growing.ts'))).toEqual([
+        'GET /media/growing.ts?follow=1 200 (aborted)',
+      ]);
+    } finally {
+      clearInterval(writer);
+    }
+  });
+});
