@@ -166,6 +166,15 @@ function silence(samples: number, sampleRate: number, channels: number): AudioFr
   return { data: new Int16Array(samples * channels), sampleRate, channels, samplesPerChannel: samples };
 }
 
+/** A regular file exists at `path` (devices such as /dev/null are written in place). */
+function isTaken(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -403,18 +412,22 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         const fileOpts = typeof o.file === 'object' ? o.file : {};
         let name = expandTemplate(fileOpts.filepath ?? defaultTemplate, names);
         if (!name.endsWith('.ts')) name += '.ts';
-        const path = resolveInside(dir, name, 'options.file.filepath');
+        let path = resolveInside(dir, name, 'options.file.filepath');
         mkdirSync(dirname(path), { recursive: true });
+        // Two recordings expanding to the same name (same second, same identity) get -1, -2, …
+        for (let n = 1; isTaken(path); n++) {
+          path = resolveInside(dir, `${name.slice(0, -3)}-${n}.ts`, 'options.file.filepath');
+        }
         this.#file = new FileSink(path, { fsync: fileOpts.fsync });
         this.#fileName = relative(dir, path);
       }
       if (o.segments) {
         const s = o.segments;
-        const prefixPath = resolveInside(
-          dir,
-          expandTemplate(s.filenamePrefix ?? defaultTemplate, names),
-          'options.segments.filenamePrefix',
-        );
+        const prefixTemplate = expandTemplate(s.filenamePrefix ?? defaultTemplate, names);
+        let prefixPath = resolveInside(dir, prefixTemplate, 'options.segments.filenamePrefix');
+        for (let n = 1; s.playlistName === undefined && isTaken(`${prefixPath}.m3u8`); n++) {
+          prefixPath = resolveInside(dir, `${prefixTemplate}-${n}`, 'options.segments.filenamePrefix');
+        }
         const prefix = basename(prefixPath);
         const segDir = dirname(prefixPath);
         const playlist = expandTemplate(s.playlistName ?? `${prefix}.m3u8`, names);
@@ -557,7 +570,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
 
   #kickVideo(): void {
     const encoder = this.#videoEncoder;
-    if (!encoder) return;
+    if (!encoder || this.#status !== 'ACTIVE') return;
     while (this.#inFlight < 2 && this.#queue.length > 0) {
       const item = this.#queue.shift() as QueuedFrame;
       if (item.us < this.#lastAudioDtsUs - MAX_VIDEO_LATENESS_US) {
