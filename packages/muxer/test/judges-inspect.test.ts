@@ -118,5 +118,45 @@ describe.each(['h264+aac', 'h264+opus', 'aac-only', 'h264-only', 'avcc+aac', 'cr
         scenario.video?.frames.filter((f) => f.keyframe).length ?? 1,
       );
     });
+
+    it("describes each chunk truly: the sink's timestamps, frame counts and durations match the media", () => {
+      const { scenario } = get(name);
+      let v = 0;
+      let a = 0;
+      for (const c of scenario.chunks) {
+        if (c.kind === 'video') {
+          const f = scenario.video!.frames[v]!;
+          expect({
+            pts: c.pts,
+            dts: c.dts,
+            frames: c.frames,
+            keyframe: c.keyframe,
+            track: c.trackId,
+          }).toEqual({
+            pts: f.pts,
+            dts: f.dts,
+            frames: 1,
+            keyframe: f.keyframe,
+            track: scenario.video!.pid - 0x100,
+          });
+          v += 1;
+        } else if (c.kind === 'audio') {
+          const frames = scenario.audio!.frames.slice(a, a + c.frames);
+          expect(c.frames).toBeGreaterThan(0);
+          expect(c.pts).toBe(frames[0]!.pts);
+          expect(c.dts).toBe(frames[0]!.pts);
+          expect(c.trackId).toBe(scenario.audio!.pid - 0x100);
+          // Opus frames carry their own duration; AAC-LC is always 1024 samples.
+          const perFrame =
+            scenario.audio!.codec === 'aac' ? (1024 * 90000) / scenario.audio!.sampleRate : 1800;
+          expect(c.duration).toBe(frames.length * perFrame);
+          // At most 100 ms of audio per PES (maxAudioPesDurationMs default).
+          expect(c.duration).toBeLessThanOrEqual(9000);
+          a += c.frames;
+        }
+      }
+      expect(v).toBe(scenario.video?.frames.length ?? 0);
+      expect(a).toBe(scenario.audio?.frames.length ?? 0);
+    });
   },
 );

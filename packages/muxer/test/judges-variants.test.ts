@@ -5,8 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport, inspectTs } from '../src/inspect/index.js';
-import { aacFixture, h264Fixture, withParameterSetsOnce } from './fixtures/encoded-media.js';
-import { muxScenario, type Scenario, SMALL, segmentsOf, smallMedia } from './fixtures/scenarios.js';
+import { aacFixture, h264Fixture, opusFixture, withParameterSetsOnce } from './fixtures/encoded-media.js';
+import {
+  longClockScenario,
+  muxScenario,
+  type Scenario,
+  SMALL,
+  segmentsOf,
+  smallMedia,
+  TWO_POW_33,
+} from './fixtures/scenarios.js';
 import {
   type FfJudgeResult,
   ffmpegCliDecode,
@@ -15,6 +23,7 @@ import {
   judgeRuns,
   muxjsParse,
   muxjsTransmux,
+  relative,
   tempDir,
   writeTs,
 } from './helpers/judges.js';
@@ -37,11 +46,13 @@ function file(bytes: Uint8Array): string {
 
 beforeAll(async () => {
   const { video, aac, opus } = await smallMedia();
-  const [aac44Mono, x264Aud, oneSecondGop] = await Promise.all([
+  const [aac44Mono, x264Aud, oneSecondGop, opusMono] = await Promise.all([
     aacFixture({ durationS: SMALL.durationS, sampleRate: 44100, channelCount: 1, bitrate: 64000 }),
     h264Fixture({ ...SMALL, aud: true }),
     h264Fixture({ ...SMALL, keyframeIntervalS: 1 }),
+    opusFixture({ durationS: SMALL.durationS, channelCount: 1, bitrate: 32000 }),
   ]);
+  scenarios.set('opus 2^33', await longClockScenario(TWO_POW_33, 'opus'));
   for (const s of [
     muxScenario({ name: 'opus-only', audio: opus }),
     muxScenario({ name: 'aac-44.1k-mono', video, audio: aac44Mono }),
@@ -62,6 +73,8 @@ beforeAll(async () => {
       muxer: { pcrIntervalMs: 100, tableIntervalMs: 500, pcrOffsetMs: 100, maxAudioPesDurationMs: 100 },
     }),
     muxScenario({ name: 'x264-aud', video: x264Aud, audio: aac }),
+    muxScenario({ name: 'opus-mono', video, audio: opusMono }),
+    muxScenario({ name: 'jitter', video, audio: aac, videoJitterTicks: 1000 }),
     muxScenario({
       name: 'sps-once',
       video: withParameterSetsOnce(oneSecondGop),
@@ -251,5 +264,64 @@ describe('SPS/PPS sent only with the first IDR', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
     }
+  });
+});
+
+describe('Opus across the 33-bit wrap', () => {
+  it('passes our checker, FFmpeg reads monotonic spacing and GStreamer decodes all', async () => {
+    const s = get('opus 2^33');
+    expect(s.audio!.frames[0]!.pts).toBeLessThan(TWO_POW_33);
+    expect(s.audio!.frames.at(-1)!.pts).toBeGreaterThan(TWO_POW_33);
+    const report = inspectTs(s.bytes, STRICT);
+    expect(report.violations, formatReport(report)).toEqual([]);
+    expect(report.streams[1]).toMatchObject({ codec: 'opus', firstPts: s.audio!.frames[0]!.pts });
+    const path = file(s.bytes);
+    const result = await ffmpegJudge(path);
+    expect(result.logs).toEqual([]);
+    expect(result.decodeErrors).toEqual([]);
+    const audio = result.packets.filter((p) => p.stream === streamIndex(result, 'audio'));
+    expect(relative(audio.map((p) => p.pts))).toEqual(relative(s.audio!.frames.map((f) => f.pts)));
+    if (judgeRuns('gst-launch-1.0')) {
+      const r = gstDecode(path, { video: true, audio: 'opus' });
+      expect(r.problems.filter((l) => !/WRAPAROUND detected/.test(l))).toEqual([]);
+      expect(r.audioSamples).toBe(s.audio!.frames.length * 960 - s.audio!.preSkip);
+    }
+  });
+});
+
+describe('mono Opus (channel_config_code 1)', () => {
+  it('is announced and decoded as one channel', async () => {
+    const s = get('opus-mono');
+    const report = inspectTs(s.bytes, STRICT);
+    expect(report.violations, formatReport(report)).toEqual([]);
+    const path = file(s.bytes);
+    const result = await ffmpegJudge(path);
+    expect(result.logs).toEqual([]);
+    expect(result.streams[streamIndex(result, 'audio')]).toMatchObject({ codec: 'opus', channels: 1 });
+    expect(result.decodedFrames[streamIndex(result, 'audio')]).toBe(s.audio!.frames.length);
+    if (judgeRuns('gst-launch-1.0')) {
+      const r = gstDecode(path, { video: true, audio: 'opus', channels: 1 });
+      expect(r.problems).toEqual([]);
+      expect(r.audioSamples).toBe(s.audio!.frames.length * 960 - s.audio!.preSkip);
+    }
+  });
+});
+
+describe('video timestamps with network jitter', () => {
+  it('come back exactly as given, in every judge', async () => {
+    const s = get('jitter');
+    const steps = new Set(s.video!.frames.slice(1).map((f, i) => f.dts - s.video!.frames[i]!.dts));
+    expect(steps.size).toBeGreaterThan(10);
+    const report = inspectTs(s.bytes, STRICT);
+    expect(report.violations, formatReport(report)).toEqual([]);
+    const result = await ffmpegJudge(file(s.bytes));
+    expect(result.logs).toEqual([]);
+    const video = result.packets.filter((p) => p.stream === streamIndex(result, 'video'));
+    expect(video.map((p) => [p.pts, p.dts])).toEqual(s.video!.frames.map((f) => [f.pts, f.dts]));
+    expect(result.decodedFrames[streamIndex(result, 'video')]).toBe(s.video!.frames.length);
+    const parsed = muxjsParse(s.bytes);
+    expect(parsed.pes.filter((p) => p.type === 'video').map((p) => p.pts)).toEqual(
+      s.video!.frames.map((f) => f.pts),
+    );
   });
 });

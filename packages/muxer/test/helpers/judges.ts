@@ -179,7 +179,7 @@ export interface TsReport {
   pcrCount: number;
   /** PCR gaps over 100 ms. */
   pcrBadGaps: number;
-  /** Largest PCR gap in 27 MHz ticks... as printed ("t" units of 90 kHz). */
+  /** Largest PCR gap in 90 kHz ticks (tsreport prints them with a "t" suffix). */
   pcrMaxGapTicks: number;
   raw: string;
 }
