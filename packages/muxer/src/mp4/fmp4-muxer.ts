@@ -1,0 +1,846 @@
+/**
+ * The fragmented MP4 muxer (ISO/IEC 14496-12 §8.8 movie fragments; ISO/IEC 14496-15 for H.264,
+ * ISO/IEC 14496-14 for AAC, "Encapsulation of Opus in ISO Base Media File Format" for Opus).
+ *
+ * Output: an init segment (`ftyp` + `moov` with `mvex`), then one `moof` + `mdat` per fragment, each
+ * handed to the sink in one synchronous call, so the bytes written so far are always a valid file up to
+ * the last whole fragment. A fragment has one `traf` per track that has samples (`tfhd` with
+ * default-base-is-moof, `tfdt` with the track's decode time, one `trun`) and one `mdat` with the tracks'
+ * sample data one after the other. Fragments are cut before every video IDR and once they span
+ * `fragmentDurationMs`. Each sample's duration is the distance to the next sample's decode time; the
+ * last sample of a fragment, whose successor is not known yet, gets the previous one's (video) or its
+ * codec duration (audio), and the next fragment's `tfdt` keeps decode times exact.
+ */
+
+import { checkAdtsFrames, parseAudioSpecificConfig } from '../adts.js';
+import { MuxerInputError } from '../errors.js';
+import { parseAvcC, sameBytes } from '../h264.js';
+import { opusPacketSamples } from '../opus.js';
+import type { EncodedPacket, TrackCodec, TrackOptions } from '../types.js';
+import {
+  type AvcSampleScan,
+  avcSampleScan,
+  type ByteBuffer,
+  writeAvcSampleFromAnnexB,
+  writeAvcSampleFromLengthPrefixed,
+} from './avc.js';
+import { BoxWriter } from './box-writer.js';
+import {
+  FLAGS_NON_SYNC,
+  FLAGS_SYNC,
+  type Mp4TrackDescription,
+  type Mp4TrackSamples,
+  writeFragmentedMoov,
+  writeFtyp,
+} from './moov.js';
+import { avc1SampleEntry, buildAvcC, mp4aSampleEntry, opusSampleEntry } from './sample-entry.js';
+import { parseSps } from './sps.js';
+import type { Fmp4ChunkInfo, Fmp4MuxerOptions, Fmp4SampleTable, Fmp4Sink } from './types.js';
+
+const NO_DTS = Number.NEGATIVE_INFINITY;
+const TICKS_90K = 90_000;
+
+interface Track {
+  readonly id: number;
+  readonly codec: TrackCodec;
+  readonly video: boolean;
+  /** Units per second of the caller's timestamps. */
+  readonly inputTimescale: number;
+  /** mdhd timescale: 90 000 for video, the sample rate for audio. */
+  timescale: number;
+  description: Mp4TrackDescription | null;
+  // H.264
+  readonly lengthSize: number;
+  sps: Uint8Array[];
+  pps: Uint8Array[];
+  seenKeyframe: boolean;
+  // AAC
+  readonly adtsInput: boolean;
+  asc: Uint8Array | null;
+  // Opus
+  channelCount: number;
+  readonly preSkip: number;
+  // Timing, in media timescale units.
+  lastDts: number;
+  lastDelta: number;
+  /** Sample data of the current fragment. */
+  data: ByteBuffer;
+  dataLength: number;
+  /** First sample of the current fragment in the table, and its decode time. */
+  fragStart: number;
+  fragDts: number;
+  fragMinPts: number;
+  // Sample table since the current init segment (or of the current fragment only).
+  count: number;
+  sizes: Uint32Array;
+  durations: Uint32Array;
+  cts: Int32Array;
+  sync: Uint8Array;
+  chunkCount: number;
+  chunkFirstSample: Uint32Array;
+  chunkOffsets: Float64Array;
+  firstDts: number;
+}
+
+function grow<T extends Uint32Array | Int32Array | Uint8Array | Float64Array>(a: T, need: number): T {
+  if (a.length >= need) return a;
+  const grown = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
+  grown.set(a);
+  return grown;
+}
+
+/** Converts `value` units of `from` per second into units of `to`, rounded, without leaving safe integers. */
+function rescale(value: number, from: number, to: number): number {
+  if (from === to) return Math.round(value);
+  const seconds = Math.floor(value / from);
+  const rest = value - seconds * from;
+  return seconds * to + Math.round((rest * to) / from);
+}
+
+/**
+ * Muxes H.264, AAC and Opus access units into fragmented MP4, synchronously, into a sink.
+ *
+ * @example
+ * ```ts
+ * const muxer = new Fmp4Muxer({ sink: (chunk) => fs.writeSync(fd, chunk) });
+ * const video = muxer.addTrack({ codec: 'h264' });
+ * const audio = muxer.addTrack({ codec: 'aac', audioSpecificConfig });
+ * muxer.write(video, { data: annexB, pts: 0, dts: 0, keyframe: true });
+ * muxer.write(audio, { data: aacFrame, pts: 0 });
+ * muxer.close();
+ * ```
+ */
+export class Fmp4Muxer {
+  private readonly sink: Fmp4Sink;
+  private readonly fragmentTicks: number;
+  private readonly keepTable: boolean;
+  private readonly tracks: Track[] = [];
+  private hasVideo = false;
+  private started = false;
+  private closed = false;
+
+  private init: Uint8Array | null = null;
+  private initEmitted = false;
+  private sequenceNumber = 0;
+  /** Fragment state: sample count over tracks, start in 90 kHz ticks, last video DTS in 90 kHz ticks. */
+  private fragSamples = 0;
+  private fragStart90 = 0;
+  private lastVideo90 = NO_DTS;
+  /** Bytes emitted since the current init segment began (for the sample table's payload offsets). */
+  private bytesSinceInit = 0;
+  private mdatPayloadTotal = 0;
+  private fragmentCount = 0;
+  private fragmentPayloadOffsets = new Float64Array(64);
+  private fragmentPayloadSizes = new Float64Array(64);
+
+  private readonly out = new BoxWriter(1 << 16);
+  private readonly scan: AvcSampleScan = avcSampleScan();
+  private readonly info: Fmp4ChunkInfo = {
+    kind: 'init',
+    newInit: false,
+    sequenceNumber: 0,
+    randomAccess: false,
+    pts: 0,
+    dts: 0,
+    duration: 0,
+    samples: 0,
+    mdatPayloadOffset: 0,
+    mdatPayloadSize: 0,
+    byteLength: 0,
+  };
+
+  constructor(options: Fmp4MuxerOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    if (typeof options.sink !== 'function') throw new TypeError('options.sink must be a function');
+    this.sink = options.sink;
+    const ms = options.fragmentDurationMs ?? 1000;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 10 || ms > 10_000) {
+      throw new RangeError('options.fragmentDurationMs must be a number from 10 to 10000');
+    }
+    this.fragmentTicks = Math.round((ms * TICKS_90K) / 1000);
+    if (options.keepSampleTable !== undefined && typeof options.keepSampleTable !== 'boolean') {
+      throw new TypeError('options.keepSampleTable must be a boolean');
+    }
+    this.keepTable = options.keepSampleTable ?? true;
+  }
+
+  /**
+   * Adds a track and returns its id (0, 1, …; MP4 track_ID id + 1). All tracks must be added before the
+   * first {@link write}. Options as for the MPEG-TS muxer; `timescale` is the unit of the timestamps given
+   * to `write` (default 90 000 for H.264, the sample rate for AAC, 48 000 for Opus); the file uses 90 000
+   * for video and the sample rate for audio.
+   */
+  addTrack(options: TrackOptions): number {
+    if (this.started) throw new TypeError('tracks must be added before the first write');
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('track options must be an object');
+    const id = this.tracks.length;
+    let inputTimescale = 0;
+    let timescale = 0;
+    let lengthSize = 0;
+    let sps: Uint8Array[] = [];
+    let pps: Uint8Array[] = [];
+    let asc: Uint8Array | null = null;
+    let channelCount = 0;
+    let preSkip = 0;
+    switch (options.codec) {
+      case 'h264':
+        timescale = TICKS_90K;
+        inputTimescale = TICKS_90K;
+        if (options.avcC !== undefined) {
+          if (!(options.avcC instanceof Uint8Array)) throw new TypeError('options.avcC must be a Uint8Array');
+          const config = parseAvcC(options.avcC);
+          lengthSize = config.lengthSize;
+          const sets = splitParameterSets(config.parameterSets);
+          sps = sets.sps;
+          pps = sets.pps;
+        }
+        break;
+      case 'aac':
+        if (options.audioSpecificConfig !== undefined) {
+          if (!(options.audioSpecificConfig instanceof Uint8Array)) {
+            throw new TypeError('options.audioSpecificConfig must be a Uint8Array');
+          }
+          const config = parseAudioSpecificConfig(options.audioSpecificConfig);
+          asc = options.audioSpecificConfig.slice();
+          timescale = config.sampleRate;
+          inputTimescale = config.sampleRate;
+          channelCount = config.channelConfiguration === 7 ? 8 : config.channelConfiguration;
+        }
+        break;
+      case 'opus':
+        channelCount = options.channelCount;
+        if (!Number.isInteger(channelCount) || channelCount < 1 || channelCount > 8) {
+          throw new RangeError('options.channelCount must be an integer from 1 to 8');
+        }
+        preSkip = options.preSkip ?? 0;
+        if (!Number.isInteger(preSkip) || preSkip < 0 || preSkip > 0xffff) {
+          throw new RangeError('options.preSkip must be an integer from 0 to 65535');
+        }
+        timescale = 48_000;
+        inputTimescale = 48_000;
+        break;
+      default:
+        throw new TypeError(`options.codec must be 'h264', 'aac' or 'opus'`);
+    }
+    if (options.timescale !== undefined) {
+      if (!Number.isInteger(options.timescale) || options.timescale <= 0) {
+        throw new RangeError('options.timescale must be a positive integer');
+      }
+      inputTimescale = options.timescale;
+    } else if (inputTimescale === 0) {
+      throw new TypeError(
+        'options.timescale is required for AAC given as ADTS (or pass audioSpecificConfig)',
+      );
+    }
+    const video = options.codec === 'h264';
+    const track: Track = {
+      id,
+      codec: options.codec,
+      video,
+      inputTimescale,
+      timescale,
+      description: null,
+      lengthSize,
+      sps,
+      pps,
+      seenKeyframe: false,
+      adtsInput: options.codec === 'aac' && asc === null,
+      asc,
+      channelCount,
+      preSkip,
+      lastDts: NO_DTS,
+      lastDelta: 0,
+      data: { buffer: new Uint8Array(video ? 1 << 16 : 1 << 12) },
+      dataLength: 0,
+      fragStart: 0,
+      fragDts: 0,
+      fragMinPts: 0,
+      count: 0,
+      sizes: new Uint32Array(256),
+      durations: new Uint32Array(256),
+      cts: new Int32Array(256),
+      sync: new Uint8Array(256),
+      chunkCount: 0,
+      chunkFirstSample: new Uint32Array(16),
+      chunkOffsets: new Float64Array(16),
+      firstDts: 0,
+    };
+    this.tracks.push(track);
+    if (video) this.hasVideo = true;
+    this.describe(track);
+    return id;
+  }
+
+  /**
+   * The current init segment (`ftyp` + `moov`), for an HLS `#EXT-X-MAP`: a copy owned by the caller.
+   * Null while an H.264 track without `avcC` has not received its first IDR (its SPS is needed).
+   */
+  initSegment(): Uint8Array | null {
+    if (this.init === null && this.tracks.length > 0 && this.tracks.every((t) => t.description !== null)) {
+      this.buildInit();
+    }
+    return this.init === null ? null : this.init.slice();
+  }
+
+  /**
+   * Writes one access unit. On invalid input it throws {@link MuxerInputError} and nothing of the
+   * packet is kept: the output stays valid and later packets may continue it.
+   */
+  write(trackId: number, packet: EncodedPacket): void {
+    if (this.closed) throw new MuxerInputError('CLOSED', 'the muxer is closed', trackId);
+    const track = this.tracks[trackId];
+    if (track === undefined) throw new MuxerInputError('UNKNOWN_TRACK', `no track ${trackId}`, trackId);
+    if (typeof packet !== 'object' || packet === null || !(packet.data instanceof Uint8Array)) {
+      throw new TypeError('packet.data must be a Uint8Array');
+    }
+    const data = packet.data;
+    if (data.length === 0) throw new MuxerInputError('EMPTY_PACKET', 'empty packet', trackId);
+    const pts = packet.pts;
+    const dtsIn = packet.dts ?? pts;
+    if (
+      typeof pts !== 'number' ||
+      typeof dtsIn !== 'number' ||
+      !Number.isFinite(pts) ||
+      !Number.isFinite(dtsIn)
+    ) {
+      throw new MuxerInputError(
+        'INVALID_TIMESTAMP',
+        `timestamps must be finite numbers (pts ${pts}, dts ${dtsIn})`,
+        trackId,
+      );
+    }
+    this.started = true;
+    if (track.video) this.writeVideo(track, data, pts, dtsIn, packet.keyframe);
+    else this.writeAudio(track, data, pts, dtsIn);
+  }
+
+  /** Writes the pending fragment now (a fragment is otherwise written when the next one begins). */
+  flush(): void {
+    if (this.fragSamples > 0 && this.ready()) this.emitFragment();
+  }
+
+  /** Flushes the pending fragment. Later writes throw; calling it again does nothing. */
+  close(): void {
+    if (this.closed) return;
+    if (this.fragSamples > 0 && this.ready()) this.emitFragment();
+    else if (!this.initEmitted && this.ready() && this.tracks.length > 0) this.emitInit(false);
+    this.closed = true;
+  }
+
+  /**
+   * The compact sample table of everything written since the current init segment, for
+   * {@link buildProgressiveHeader}. Only samples of fragments already handed to the sink are included
+   * (call {@link flush} or {@link close} first). Throws when `keepSampleTable` was false.
+   */
+  sampleTable(): Fmp4SampleTable {
+    if (!this.keepTable) throw new TypeError('sampleTable() needs options.keepSampleTable to be true');
+    const tracks: Mp4TrackDescription[] = [];
+    const samples: Mp4TrackSamples[] = [];
+    for (const t of this.tracks) {
+      if (t.description === null) continue;
+      tracks.push(t.description);
+      const n = t.fragStart;
+      samples.push({
+        sampleCount: n,
+        sizes: t.sizes.subarray(0, n),
+        durations: t.durations.subarray(0, n),
+        compositionOffsets: t.cts.subarray(0, n),
+        sync: t.sync.subarray(0, n),
+        chunkCount: t.chunkCount,
+        chunkFirstSample: t.chunkFirstSample.subarray(0, t.chunkCount),
+        chunkOffsets: t.chunkOffsets.subarray(0, t.chunkCount),
+        firstDecodeTime: t.firstDts,
+      });
+    }
+    return {
+      tracks,
+      samples,
+      fragmentCount: this.fragmentCount,
+      fragmentPayloadOffsets: this.fragmentPayloadOffsets.subarray(0, this.fragmentCount),
+      fragmentPayloadSizes: this.fragmentPayloadSizes.subarray(0, this.fragmentCount),
+      mdatPayloadSize: this.mdatPayloadTotal,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Validates and converts timestamps; returns [pts, dts] in media units or throws. */
+  private timestamps(track: Track, pts: number, dtsIn: number): [number, number] {
+    const p = rescale(pts, track.inputTimescale, track.timescale);
+    const d = rescale(dtsIn, track.inputTimescale, track.timescale);
+    if (d < 0 || !Number.isSafeInteger(p) || !Number.isSafeInteger(d)) {
+      throw new MuxerInputError(
+        'INVALID_TIMESTAMP',
+        `timestamp out of range (pts ${pts}, dts ${dtsIn}); decode times start at 0`,
+        track.id,
+      );
+    }
+    if (p < d) throw new MuxerInputError('PTS_BEFORE_DTS', `pts ${pts} is before dts ${dtsIn}`, track.id);
+    if (p - d > 0x7fffffff) {
+      throw new MuxerInputError('INVALID_TIMESTAMP', `pts ${pts} is too far after dts ${dtsIn}`, track.id);
+    }
+    if (d <= track.lastDts) {
+      throw new MuxerInputError(
+        'DTS_BACKWARDS',
+        `dts ${dtsIn} does not advance past the previous packet's`,
+        track.id,
+      );
+    }
+    if (track.lastDts !== NO_DTS && d - track.lastDts > 0xffffffff) {
+      throw new MuxerInputError('INVALID_TIMESTAMP', `dts ${dtsIn} jumps too far ahead`, track.id);
+    }
+    return [p, d];
+  }
+
+  private writeVideo(
+    track: Track,
+    data: Uint8Array,
+    ptsIn: number,
+    dtsIn: number,
+    keyflag: boolean | undefined,
+  ): void {
+    const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
+    const scan = this.scan;
+    const at = track.dataLength;
+    if (track.lengthSize > 0) {
+      writeAvcSampleFromLengthPrefixed(data, track.lengthSize, track.data, at, scan, track.id);
+    } else {
+      writeAvcSampleFromAnnexB(data, track.data, at, scan, track.id);
+    }
+    const keyframe = scan.idr;
+    if (keyflag === true && !keyframe) {
+      throw new MuxerInputError(
+        'NOT_KEYFRAME',
+        'packet.keyframe is true but the access unit has no IDR slice',
+        track.id,
+      );
+    }
+    if (!track.seenKeyframe && !keyframe) {
+      throw new MuxerInputError('NOT_KEYFRAME', 'the first video access unit must be an IDR', track.id);
+    }
+    const ownSets = scan.sps.length > 0 && scan.pps.length > 0;
+    let changed = false;
+    if (keyframe) {
+      if (!ownSets && track.sps.length === 0) {
+        throw new MuxerInputError(
+          'MISSING_PARAMETER_SETS',
+          'IDR without SPS/PPS, and none seen before',
+          track.id,
+        );
+      }
+      if (ownSets && (!sameList(scan.sps, track.sps) || !sameList(scan.pps, track.pps))) {
+        try {
+          parseSps(scan.sps[0]!);
+        } catch (e) {
+          throw new MuxerInputError('INVALID_NAL', `unreadable SPS: ${(e as Error).message}`, track.id);
+        }
+        changed = true;
+      }
+    }
+    // Accepted: nothing below throws.
+    const size = scan.size;
+    if (changed) {
+      const configured = track.description !== null;
+      track.sps = scan.sps.map((s) => s.slice());
+      track.pps = scan.pps.map((s) => s.slice());
+      if (configured && this.initEmitted) {
+        // A new configuration: close the fragment, then a new init segment; the sample sits at `at`.
+        this.closeOpenSample(track, dts);
+        if (this.fragSamples > 0) this.emitFragment();
+        this.moveTail(track, at, size);
+        this.describe(track);
+        this.resetTables();
+        this.emitInit(true);
+        this.append(track, pts, dts, size, true);
+        return;
+      }
+      this.describe(track);
+      this.init = null;
+    }
+    this.closeOpenSample(track, dts);
+    const dts90 = (dts * TICKS_90K) / track.timescale;
+    if (
+      this.fragSamples > 0 &&
+      this.ready() &&
+      (keyframe || dts90 - this.fragStart90 >= this.fragmentTicks)
+    ) {
+      this.emitFragment();
+      this.moveTail(track, at, size);
+    }
+    this.lastVideo90 = dts90;
+    this.append(track, pts, dts, size, keyframe);
+  }
+
+  private writeAudio(track: Track, data: Uint8Array, ptsIn: number, dtsIn: number): void {
+    let payload = data;
+    let samples = 1024; // AAC frame length (ISO/IEC 14496-3 §4.5.1.1, 1024-sample frames)
+    let newAsc: Uint8Array | null = null;
+    let newRate = 0;
+    if (track.codec === 'opus') {
+      samples = opusPacketSamples(data, track.id);
+    } else if (track.adtsInput) {
+      const adts = checkAdtsFrames(data, track.id);
+      const headerLength = data[1]! & 1 ? 7 : 9; // protection_absent
+      const frameLength = ((data[3]! & 3) << 11) | (data[4]! << 3) | (data[5]! >> 5); // frame_length
+      if (adts.frames !== 1 || frameLength !== data.length) {
+        throw new MuxerInputError(
+          'INVALID_ADTS',
+          'give one ADTS frame with one raw data block per packet',
+          track.id,
+        );
+      }
+      const asc = ascFromAdts(data);
+      if (track.asc === null) {
+        newAsc = asc;
+        newRate = adts.sampleRate;
+      } else if (!sameBytes(asc, track.asc)) {
+        throw new MuxerInputError(
+          'INVALID_ADTS',
+          'ADTS header differs from the first frame of the track',
+          track.id,
+        );
+      }
+      payload = data.subarray(headerLength);
+    }
+    if (newAsc !== null) {
+      // The first ADTS frame fixes the track's configuration; refused timestamps leave it unset.
+      track.timescale = newRate;
+      let ok = false;
+      try {
+        this.timestamps(track, ptsIn, dtsIn);
+        ok = true;
+      } finally {
+        if (!ok) track.timescale = 0;
+      }
+      track.asc = newAsc;
+      const channels = (newAsc[1]! >> 3) & 0x0f;
+      track.channelCount = channels === 7 ? 8 : channels;
+      this.describe(track);
+    }
+    const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
+    // Accepted: nothing below throws.
+    const at = track.dataLength;
+    const buf = track.data;
+    if (buf.buffer.length < at + payload.length) {
+      const grown = new Uint8Array(Math.max(at + payload.length, buf.buffer.length * 2));
+      grown.set(buf.buffer.subarray(0, at));
+      buf.buffer = grown;
+    }
+    buf.buffer.set(payload, at);
+    this.closeOpenSample(track, dts);
+    const dts90 = (dts * TICKS_90K) / track.timescale;
+    const span = dts90 - this.fragStart90;
+    // With video, audio cuts only when the video stalls; the video's keyframes set the fragments.
+    if (
+      this.fragSamples > 0 &&
+      this.ready() &&
+      span >= this.fragmentTicks &&
+      (!this.hasVideo || dts90 - this.lastVideo90 >= this.fragmentTicks)
+    ) {
+      this.emitFragment();
+      this.moveTail(track, at, payload.length);
+    }
+    track.lastDelta = samples;
+    this.append(track, pts, dts, payload.length, true);
+  }
+
+  /** Gives the track's last sample its true duration now that the next decode time is known. */
+  private closeOpenSample(track: Track, dts: number): void {
+    if (track.lastDts === NO_DTS || track.count === 0) return;
+    const delta = dts - track.lastDts;
+    track.durations[track.count - 1] = delta;
+    if (track.video) track.lastDelta = delta;
+  }
+
+  /** Moves a sample written at `at` (past the data of a fragment just emitted) to the start. */
+  private moveTail(track: Track, at: number, size: number): void {
+    if (at > 0) track.data.buffer.copyWithin(0, at, at + size);
+  }
+
+  private append(track: Track, pts: number, dts: number, size: number, sync: boolean): void {
+    const i = track.count;
+    if (i >= track.sizes.length) {
+      track.sizes = grow(track.sizes, i + 1);
+      track.durations = grow(track.durations, i + 1);
+      track.cts = grow(track.cts, i + 1);
+      track.sync = grow(track.sync, i + 1);
+    }
+    if (i === 0 && track.chunkCount === 0) track.firstDts = dts;
+    track.sizes[i] = size;
+    // Provisional duration until the next sample: the previous delta (video, default 1/30 s) or codec frame.
+    track.durations[i] = track.lastDelta > 0 ? track.lastDelta : Math.round(track.timescale / 30);
+    track.cts[i] = pts - dts;
+    track.sync[i] = sync ? 1 : 0;
+    if (i === track.fragStart) {
+      track.fragDts = dts;
+      track.fragMinPts = pts;
+    } else if (pts < track.fragMinPts) track.fragMinPts = pts;
+    track.count = i + 1;
+    track.dataLength += size;
+    track.lastDts = dts;
+    if (track.video) track.seenKeyframe = true;
+    const dts90 = (dts * TICKS_90K) / track.timescale;
+    if (this.fragSamples === 0 || dts90 < this.fragStart90) this.fragStart90 = dts90;
+    this.fragSamples++;
+    if (!this.initEmitted && this.ready()) this.emitInit(false);
+  }
+
+  private ready(): boolean {
+    for (const t of this.tracks) if (t.description === null) return false;
+    return true;
+  }
+
+  /** (Re)builds the track's sample entry once its configuration is known. */
+  private describe(track: Track): void {
+    let entry: Uint8Array;
+    let width = 0;
+    let height = 0;
+    if (track.codec === 'h264') {
+      if (track.sps.length === 0 || track.pps.length === 0) return;
+      const info = parseSps(track.sps[0]!);
+      width = info.width;
+      height = info.height;
+      entry = avc1SampleEntry(buildAvcC(track.sps, track.pps, info), width, height);
+    } else if (track.codec === 'aac') {
+      if (track.asc === null) return;
+      entry = mp4aSampleEntry(track.asc, track.channelCount, track.timescale, track.id + 1);
+    } else {
+      entry = opusSampleEntry(track.channelCount, track.preSkip);
+    }
+    track.description = {
+      trackId: track.id + 1,
+      handler: track.video ? 'vide' : 'soun',
+      timescale: track.timescale,
+      width,
+      height,
+      sampleEntry: entry,
+    };
+  }
+
+  private buildInit(): void {
+    const w = new BoxWriter(1024);
+    const brands: string[] = [];
+    if (this.hasVideo) brands.push('avc1');
+    if (this.tracks.some((t) => t.codec === 'opus')) brands.push('Opus');
+    writeFtyp(w, true, brands);
+    writeFragmentedMoov(
+      w,
+      this.tracks.map((t) => t.description!),
+    );
+    this.init = w.toBytes();
+  }
+
+  private emitInit(newInit: boolean): void {
+    this.buildInit();
+    this.initEmitted = true;
+    const init = this.init!;
+    const info = this.info;
+    info.kind = 'init';
+    info.newInit = newInit;
+    info.sequenceNumber = 0;
+    info.randomAccess = false;
+    info.pts = 0;
+    info.dts = 0;
+    info.duration = 0;
+    info.samples = 0;
+    info.mdatPayloadOffset = 0;
+    info.mdatPayloadSize = 0;
+    info.byteLength = init.length;
+    this.bytesSinceInit = init.length;
+    this.sink(init, info);
+  }
+
+  /** After a new init segment: the sample table starts again (a progressive file per configuration). */
+  private resetTables(): void {
+    for (const t of this.tracks) {
+      t.count = 0;
+      t.fragStart = 0;
+      t.chunkCount = 0;
+      t.dataLength = 0;
+    }
+    this.fragmentCount = 0;
+    this.mdatPayloadTotal = 0;
+  }
+
+  /** Writes the current fragment (`moof` + `mdat`) in one sink call and starts the next. */
+  private emitFragment(): void {
+    if (!this.initEmitted) this.emitInit(false);
+    const w = this.out;
+    w.reset();
+    this.sequenceNumber++;
+    let minPts = Number.POSITIVE_INFINITY;
+    let minDts = Number.POSITIVE_INFINITY;
+    let maxEnd = Number.NEGATIVE_INFINITY;
+    let randomAccess = true;
+    const dataOffsetAt: number[] = [];
+    w.box('moof');
+    w.fullBox('mfhd', 0, 0);
+    w.u32(this.sequenceNumber); // sequence_number
+    w.end();
+    for (const t of this.tracks) {
+      const first = t.fragStart;
+      const n = t.count - first;
+      if (n === 0) {
+        dataOffsetAt.push(-1);
+        continue;
+      }
+      let anyCts = false;
+      let span = 0;
+      for (let i = first; i < t.count; i++) {
+        if (t.cts[i] !== 0) anyCts = true;
+        span += t.durations[i]!;
+      }
+      const scale = TICKS_90K / t.timescale;
+      minPts = Math.min(minPts, t.fragMinPts * scale);
+      minDts = Math.min(minDts, t.fragDts * scale);
+      maxEnd = Math.max(maxEnd, (t.fragDts + span) * scale);
+      const firstSync = t.sync[first] === 1;
+      if (t.video && !firstSync) randomAccess = false;
+      const defaultFlags = t.video ? FLAGS_NON_SYNC : FLAGS_SYNC;
+      w.box('traf');
+      w.fullBox('tfhd', 0, 0x020020); // default-base-is-moof | default-sample-flags-present
+      w.u32(t.id + 1); // track_ID
+      w.u32(defaultFlags); // default_sample_flags
+      w.end();
+      w.fullBox('tfdt', 1, 0);
+      w.u64(t.fragDts); // baseMediaDecodeTime
+      w.end();
+      const firstFlags = t.video && firstSync;
+      // data-offset | sample-duration | sample-size [| first-sample-flags] [| sample-composition-time-offset]
+      const trunFlags = 0x000301 | (firstFlags ? 0x000004 : 0) | (anyCts ? 0x000800 : 0);
+      w.fullBox('trun', 0, trunFlags);
+      w.u32(n); // sample_count
+      dataOffsetAt.push(w.pos);
+      w.u32(0); // data_offset, patched below
+      if (firstFlags) w.u32(FLAGS_SYNC); // first_sample_flags
+      w.ensure(n * 12);
+      for (let i = first; i < t.count; i++) {
+        w.u32(t.durations[i]!); // sample_duration
+        w.u32(t.sizes[i]!); // sample_size
+        if (anyCts) w.u32(t.cts[i]!); // sample_composition_time_offset
+      }
+      w.end(); // trun
+      w.end(); // traf
+    }
+    w.end(); // moof
+    const moofSize = w.pos;
+    let payload = 0;
+    for (const t of this.tracks) payload += t.dataLength;
+    const large = payload + 8 > 0xffffffff;
+    const headerSize = large ? 16 : 8;
+    let offset = moofSize + headerSize;
+    for (const [k, t] of this.tracks.entries()) {
+      const at = dataOffsetAt[k]!;
+      if (at < 0) continue;
+      w.patchU32(at, offset); // data_offset: from the moof's first byte (default-base-is-moof)
+      offset += t.dataLength;
+    }
+    if (large) {
+      w.u32(1); // size = 1: largesize follows
+      w.fourcc('mdat'); // type
+      w.u64(payload + 16); // largesize
+    } else {
+      w.u32(payload + 8); // size
+      w.fourcc('mdat'); // type
+    }
+    w.ensure(payload);
+    const payloadStart = w.pos;
+    for (const t of this.tracks) {
+      if (t.dataLength === 0) continue;
+      w.raw(t.data.buffer.subarray(0, t.dataLength));
+    }
+    // Book-keeping for the progressive file: one chunk per track per fragment.
+    if (this.fragmentCount >= this.fragmentPayloadSizes.length) {
+      this.fragmentPayloadSizes = grow(this.fragmentPayloadSizes, this.fragmentCount + 1);
+      this.fragmentPayloadOffsets = grow(this.fragmentPayloadOffsets, this.fragmentCount + 1);
+    }
+    this.fragmentPayloadOffsets[this.fragmentCount] = this.bytesSinceInit + payloadStart;
+    this.fragmentPayloadSizes[this.fragmentCount] = payload;
+    this.fragmentCount++;
+    let chunkOffset = this.mdatPayloadTotal;
+    let samples = 0;
+    for (const t of this.tracks) {
+      const n = t.count - t.fragStart;
+      samples += n;
+      if (n > 0) {
+        if (t.chunkCount >= t.chunkOffsets.length) {
+          t.chunkOffsets = grow(t.chunkOffsets, t.chunkCount + 1);
+          t.chunkFirstSample = grow(t.chunkFirstSample, t.chunkCount + 1);
+        }
+        t.chunkFirstSample[t.chunkCount] = t.fragStart;
+        t.chunkOffsets[t.chunkCount] = chunkOffset;
+        t.chunkCount++;
+        chunkOffset += t.dataLength;
+      }
+      t.dataLength = 0;
+      t.fragStart = t.count;
+    }
+    this.mdatPayloadTotal += payload;
+    this.bytesSinceInit += w.pos;
+    this.fragSamples = 0;
+    const info = this.info;
+    info.kind = 'fragment';
+    info.newInit = false;
+    info.sequenceNumber = this.sequenceNumber;
+    info.randomAccess = randomAccess;
+    info.pts = Math.round(minPts);
+    info.dts = Math.round(minDts);
+    info.duration = Math.round(maxEnd - minDts);
+    info.samples = samples;
+    info.mdatPayloadOffset = payloadStart;
+    info.mdatPayloadSize = payload;
+    info.byteLength = w.pos;
+    this.sink(w.bytes.subarray(0, w.pos), info);
+    if (!this.keepTable) this.forgetTable();
+  }
+
+  /** Without a kept table, only the open fragment's samples are needed. */
+  private forgetTable(): void {
+    for (const t of this.tracks) {
+      t.count = 0;
+      t.fragStart = 0;
+      t.chunkCount = 0;
+    }
+    this.fragmentCount = 0;
+  }
+}
+
+function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameBytes(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+/** Splits Annex B parameter sets (as {@link parseAvcC} returns them) into SPS and PPS lists. */
+function splitParameterSets(annexB: Uint8Array): { sps: Uint8Array[]; pps: Uint8Array[] } {
+  const sps: Uint8Array[] = [];
+  const pps: Uint8Array[] = [];
+  let o = 0;
+  while (o + 4 < annexB.length) {
+    let end = o + 4;
+    while (
+      end + 3 < annexB.length &&
+      !(annexB[end] === 0 && annexB[end + 1] === 0 && annexB[end + 2] === 0 && annexB[end + 3] === 1)
+    )
+      end++;
+    if (end + 3 >= annexB.length) end = annexB.length;
+    const nal = annexB.slice(o + 4, end);
+    const type = nal[0]! & 0x1f;
+    if (type === 7) sps.push(nal);
+    else if (type === 8) pps.push(nal);
+    o = end;
+  }
+  return { sps, pps };
+}
+
+/** AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1) for the stream an ADTS header describes. */
+function ascFromAdts(data: Uint8Array): Uint8Array {
+  const objectType = (data[2]! >> 6) + 1; // profile_ObjectType + 1
+  const frequencyIndex = (data[2]! >> 2) & 0x0f; // sampling_frequency_index
+  const channels = ((data[2]! & 1) << 2) | (data[3]! >> 6); // channel_configuration
+  return Uint8Array.of(
+    (objectType << 3) | (frequencyIndex >> 1), // audioObjectType, samplingFrequencyIndex[3..1]
+    ((frequencyIndex & 1) << 7) | (channels << 3), // samplingFrequencyIndex[0], channelConfiguration, GASpecificConfig 0
+  );
+}
