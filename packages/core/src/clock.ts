@@ -239,7 +239,16 @@ export class AudioTimeline {
     }
     this.#samples += result.silence;
     this.silenceSamples += result.silence;
-    const correction = this.#lock.observe(arrivalUs, this.endUs + frameUs);
+    if (this.#pendingDrop > 0) {
+      result.drop = Math.min(this.#pendingDrop, samples);
+      this.#pendingDrop -= result.drop;
+      this.droppedSamples += result.drop;
+    }
+    // Observe only once earlier corrections are fully applied, with the samples this frame really adds.
+    const correction =
+      this.#pendingDrop > 0
+        ? 0
+        : this.#lock.observe(arrivalUs, this.endUs + ((samples - result.drop) * 1e6) / rate);
     if (correction > 0) {
       const n = Math.round((correction * rate) / 1e6);
       result.silence += n;
@@ -247,11 +256,6 @@ export class AudioTimeline {
       this.#samples += n;
     } else if (correction < 0) {
       this.#pendingDrop += Math.round((-correction * rate) / 1e6);
-    }
-    if (this.#pendingDrop > 0) {
-      result.drop = Math.min(this.#pendingDrop, samples);
-      this.#pendingDrop -= result.drop;
-      this.droppedSamples += result.drop;
     }
     this.#samples += samples - result.drop;
     return result;
