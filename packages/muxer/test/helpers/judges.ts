@@ -211,6 +211,8 @@ export function tsreport(path: string, pid: number): TsReport {
   }
 }
 
+const gstElements = new Set<string>();
+
 /** Result of a GStreamer decode of a TS file. */
 export interface GstResult extends ToolResult {
   /** GStreamer WARN/ERROR log lines from the demuxer and parsers. */
@@ -230,6 +232,20 @@ export function gstDecode(
   path: string,
   branches: { video?: boolean; audio?: 'aac' | 'opus'; channels?: number; timeoutMs?: number },
 ): GstResult {
+  const elements = ['tsdemux'];
+  if (branches.video) elements.push('h264parse', 'openh264dec');
+  if (branches.audio === 'aac') elements.push('aacparse', 'faad');
+  if (branches.audio === 'opus') elements.push('opusparse', 'opusdec');
+  for (const element of elements) {
+    if (gstElements.has(element)) continue;
+    if (runTool('gst-inspect-1.0', ['--exists', element]).status === 0) {
+      gstElements.add(element);
+    } else {
+      throw new Error(
+        `GStreamer element '${element}' is missing (Debian: gstreamer1.0-plugins-bad/-base/-good)`,
+      );
+    }
+  }
   const { dir, cleanup } = tempDir('trackrec-gst-');
   try {
     const args = ['-q', 'filesrc', `location=${path}`, '!', 'tsdemux', 'name=d'];
