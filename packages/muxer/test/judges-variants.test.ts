@@ -75,6 +75,22 @@ beforeAll(async () => {
     muxScenario({ name: 'x264-aud', video: x264Aud, audio: aac }),
     muxScenario({ name: 'opus-mono', video, audio: opusMono }),
     muxScenario({ name: 'jitter', video, audio: aac, videoJitterTicks: 1000 }),
+    // The camera's first frame comes 1 s after the microphone's.
+    muxScenario({ name: 'late-video', video, audio: aac, videoStall: { fromFrame: 0, ticks: 90000 } }),
+    // Joining a stream mid-GOP: the muxer refuses video until the IDR at 2 s.
+    muxScenario({
+      name: 'mid-gop',
+      video: { ...video, frames: video.frames.slice(10) },
+      audio: aac,
+      tolerateRefusals: true,
+    }),
+    // Opus with holes (DTX silence, packet loss): 400 ms and 40 ms without packets.
+    muxScenario({
+      name: 'opus-gaps',
+      video,
+      audio: opus,
+      dropAudio: (i) => (i >= 50 && i < 70) || i === 120 || i === 121,
+    }),
     muxScenario({
       name: 'sps-once',
       video: withParameterSetsOnce(oneSecondGop),
@@ -324,4 +340,52 @@ describe('video timestamps with network jitter', () => {
       s.video!.frames.map((f) => f.pts),
     );
   });
+});
+
+describe.each(['late-video', 'mid-gop', 'opus-gaps'])('%s', (name) => {
+  it('passes our checker at 40 ms PCR / 100 ms tables', () => {
+    const report = inspectTs(get(name).bytes, STRICT);
+    expect(report.violations, formatReport(report)).toEqual([]);
+  });
+
+  it('FFmpeg reads every accepted frame at its timestamp and decodes all', async () => {
+    const s = get(name);
+    const result = await ffmpegJudge(file(s.bytes));
+    expect(result.logs).toEqual([]);
+    expect(result.decodeErrors).toEqual([]);
+    const v = result.packets.filter((p) => p.stream === streamIndex(result, 'video'));
+    const a = result.packets.filter((p) => p.stream === streamIndex(result, 'audio'));
+    expect(v.map((p) => [p.pts, p.dts, p.keyframe])).toEqual(
+      s.video!.frames.map((f) => [f.pts, f.dts, f.keyframe]),
+    );
+    expect(a.map((p) => p.pts)).toEqual(s.audio!.frames.map((f) => f.pts));
+    expect(result.decodedFrames[streamIndex(result, 'video')]).toBe(s.video!.frames.length);
+    expect(result.decodedFrames[streamIndex(result, 'audio')]).toBe(s.audio!.frames.length);
+  });
+
+  it.runIf(judgeRuns('gst-launch-1.0'))('GStreamer decodes every video frame without a warning', () => {
+    const s = get(name);
+    const r = gstDecode(file(s.bytes), { video: true, audio: s.audio!.codec });
+    expect(r.problems).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.videoFrames).toBe(s.video!.frames.length);
+  });
+});
+
+it('mid-GOP join: the muxer refuses the 50 frames before the IDR without writing a byte, and starts on the IDR', () => {
+  const s = get('mid-gop');
+  expect(s.refused).toHaveLength(50);
+  for (const r of s.refused)
+    expect(r).toMatchObject({ kind: 'video', code: 'NOT_KEYFRAME', bytesWritten: 0 });
+  expect(s.video!.frames[0]!.keyframe).toBe(true);
+  // Audio went on meanwhile, with PCRs on the (still empty) video PID.
+  expect(s.chunks[0]!.kind).toBe('audio');
+});
+
+it('late video: audio flows for 1 s before the first IDR', () => {
+  const s = get('late-video');
+  expect(s.video!.frames[0]!.dts - s.audio!.frames[0]!.pts).toBe(90000);
+  const firstVideo = s.chunks.findIndex((c) => c.kind === 'video');
+  expect(s.chunks.slice(0, firstVideo).every((c) => c.kind === 'audio')).toBe(true);
+  expect(s.chunks[firstVideo]!.randomAccess).toBe(true);
 });

@@ -213,6 +213,12 @@ export function tsreport(path: string, pid: number): TsReport {
 
 const gstElements = new Set<string>();
 
+/**
+ * Unbounded queues: with the default 1 s limit, a stream whose video starts more than 1 s after its
+ * audio deadlocks the pipeline during preroll (the audio queue fills while the video sink waits).
+ */
+const QUEUE = ['queue', 'max-size-buffers=0', 'max-size-time=0', 'max-size-bytes=0'];
+
 /** Result of a GStreamer decode of a TS file. */
 export interface GstResult extends ToolResult {
   /** GStreamer WARN/ERROR log lines from the demuxer and parsers. */
@@ -252,14 +258,14 @@ export function gstDecode(
     const videoOut = join(dir, 'v.yuv');
     const audioOut = join(dir, 'a.pcm');
     if (branches.video) {
-      args.push('d.', '!', 'queue', '!', 'h264parse', '!', 'openh264dec', '!', 'videoscale', '!');
+      args.push('d.', '!', ...QUEUE, '!', 'h264parse', '!', 'openh264dec', '!', 'videoscale', '!');
       args.push('video/x-raw,format=I420,width=64,height=36', '!', 'filesink', `location=${videoOut}`);
     }
     if (branches.audio === 'aac') {
-      args.push('d.', '!', 'queue', '!', 'aacparse', '!', 'faad', '!', 'audioconvert', '!');
+      args.push('d.', '!', ...QUEUE, '!', 'aacparse', '!', 'faad', '!', 'audioconvert', '!');
       args.push('audio/x-raw,format=S16LE', '!', 'filesink', `location=${audioOut}`);
     } else if (branches.audio === 'opus') {
-      args.push('d.', '!', 'queue', '!', 'opusparse', '!', 'opusdec', '!', 'audioconvert', '!');
+      args.push('d.', '!', ...QUEUE, '!', 'opusparse', '!', 'opusdec', '!', 'audioconvert', '!');
       args.push('audio/x-raw,format=S16LE', '!', 'filesink', `location=${audioOut}`);
     }
     const r = runTool('gst-launch-1.0', args, {
