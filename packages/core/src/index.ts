@@ -16,6 +16,7 @@ export {
 } from './clock.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
 export { type LogFn, type RecorderLogger, silentLogger } from './log.js';
+export { type MetricSample, toMetricSamples } from './metrics.js';
 export {
   expandTemplate,
   MAX_COMPONENT_BYTES,
@@ -31,4 +32,14 @@ export {
   type VideoFrameEventLike,
   type VideoSourceLike,
 } from './recording.js';
+export {
+  type AttachOptions,
+  type ConnectOptions,
+  type ParticipantRecordingOptions,
+  type RecordingDefaults,
+  type RecordingOverrides,
+  RoomRecorder,
+  type RoomRecorderEvents,
+} from './room.js';
+export { mintRecorderToken, type RecorderTokenOptions } from './token.js';
 export type * from './types.js';

@@ -163,15 +163,20 @@ describe('recording clock (synthetic clocks)', () => {
   it('absorbs a burst after an event-loop stall without touching the audio', () => {
     const tl = new AudioTimeline();
     let t = 0;
-    for (let i = 0; i < 300; i++) tl.accept(480, 48_000, (t += 10_000));
+    for (let i = 0; i < 300; i++) {
+      t += 10_000;
+      tl.accept(480, 48_000, t);
+    }
     // 300 ms stall: 30 frames arrive at once, then delivery resumes on time.
     const stallEnd = t + 300_000;
     for (let i = 0; i < 30; i++) {
       t += 10_000;
       expect(tl.accept(480, 48_000, stallEnd)).toEqual({ silence: 0, drop: 0 });
     }
-    for (let i = 0; i < 300; i++)
-      expect(tl.accept(480, 48_000, (t += 10_000))).toEqual({ silence: 0, drop: 0 });
+    for (let i = 0; i < 300; i++) {
+      t += 10_000;
+      expect(tl.accept(480, 48_000, t)).toEqual({ silence: 0, drop: 0 });
+    }
     expect(tl.silenceSamples + tl.droppedSamples).toBe(0);
   });
 
