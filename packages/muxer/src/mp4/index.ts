@@ -10,4 +10,5 @@ export type { EncodedPacket, TrackCodec, TrackOptions } from '../types.js';
 export { Fmp4Muxer } from './fmp4-muxer.js';
 export type { Mp4TrackDescription, Mp4TrackSamples } from './moov.js';
 export { buildProgressiveHeader, progressiveFromFragmented } from './progressive.js';
+export { completeFragmentedLength } from './repair.js';
 export type { Fmp4ChunkInfo, Fmp4ChunkKind, Fmp4MuxerOptions, Fmp4SampleTable, Fmp4Sink } from './types.js';
