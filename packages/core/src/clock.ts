@@ -193,6 +193,11 @@ export class AudioTimeline {
     this.#lock = new ArrivalLock(options);
   }
 
+  /** Sample rate being counted (the first frame's, or the latest change), 0 before any. */
+  get sampleRate(): number {
+    return this.#rate;
+  }
+
   /** True once the first frame was counted. */
   get started(): boolean {
     return this.#rate !== 0;

@@ -14,6 +14,7 @@ export {
   VideoTimeline,
   type VideoTimelineOptions,
 } from './clock.js';
+export { type EgressContext, toEgressInfo } from './egress-info.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
 export { type LogFn, type RecorderLogger, silentLogger } from './log.js';
 export { type MetricSample, toMetricSamples } from './metrics.js';

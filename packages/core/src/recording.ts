@@ -255,6 +255,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
   #audioOriginUs = Number.NaN;
   #lastAudioArrivalUs = 0;
   #audioIn = 0;
+  /** Channel count of the last source frame (filler matches it, so the encoder's input format stays put). */
+  #audioChannels = 0;
 
   // Interleaving and output.
   readonly #pending: Pending[] = [];
@@ -357,6 +359,11 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
           channels: enc.audioChannels,
           bitrate: enc.audioBitrate !== undefined ? enc.audioBitrate * 1000 : undefined,
         });
+      }
+      if (this.#finishing) {
+        // Stopped while opening: nothing will use the encoders.
+        await Promise.allSettled([this.#videoEncoder?.close(), this.#audioEncoder?.close()]);
+        return this.#finishing;
       }
       const mux = new TsMuxer({
         sink: (chunk, info) => this.#writeChunk(chunk, info),
@@ -623,6 +630,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     if (this.#status !== 'ACTIVE' || !encoder) return;
     this.#audioIn++;
     this.#lastAudioArrivalUs = arrival;
+    this.#audioChannels = frame.channels;
     const adj = this.#audioTimeline.accept(frame.samplesPerChannel, frame.sampleRate, arrival);
     if (Number.isNaN(this.#audioOriginUs)) {
       this.#audioOriginUs =
@@ -701,7 +709,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     if (this.#audioIn === 0 && now < this.#fillAudioAfterUs) return;
     const target = now - AUDIO_FILL_LAG_US;
     const tl = this.#audioTimeline;
-    const rate = encoder.sampleRate;
+    // Silence at the rate being counted (the source's), so the timeline and the encoder agree.
+    const rate = tl.started ? tl.sampleRate : encoder.sampleRate;
     let startUs = tl.started ? tl.endUs : 0;
     if (target <= startUs) return;
     if (Number.isNaN(this.#audioOriginUs)) this.#audioOriginUs = startUs;
@@ -711,7 +720,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         const n = Math.min(samples, MAX_FILL_CHUNK);
         tl.fill(n, rate, startUs);
         startUs = tl.endUs;
-        this.#onAudioPackets(encoder.encode(silence(n, rate, encoder.channels)));
+        this.#onAudioPackets(encoder.encode(silence(n, rate, this.#audioChannels || encoder.channels)));
         samples -= n;
       }
     } catch (error) {

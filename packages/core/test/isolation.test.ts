@@ -162,3 +162,30 @@ describe('watchdog', () => {
     expect(rec.metrics().bytesWritten).toBeGreaterThan(0);
   });
 });
+
+describe('watchdog: file not growing', () => {
+  it('warns when frames arrive and writes succeed but the file does not grow', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    // Writes to /dev/null succeed, yet the "file" never grows: what a silently failing mount looks like.
+    symlinkSync('/dev/null', join(out, 'sink.ts'));
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'sink', fsync: 'none' },
+      video: false,
+      health: { stallMs: 300, checkIntervalMs: 50 },
+    });
+    const warnings: HealthWarning[] = [];
+    rec.on('health', (w) => warnings.push(w));
+    await rec.start();
+    const audio = new SyntheticAudio();
+    rec.attachAudio(audio.stream());
+    await audio.run(900);
+    const m = rec.metrics();
+    await rec.stop();
+    await audio.close();
+    expect(m.bytesWritten).toBeGreaterThan(0);
+    expect(warnings.map((w) => w.code)).toEqual(['FILE_NOT_GROWING']);
+    expect(warnings[0]?.message).toContain('sink.ts');
+  });
+});
