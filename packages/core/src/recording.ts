@@ -561,6 +561,14 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     this.#onAudioFrame(frame, arrivalUs);
   }
 
+  /**
+   * Resolves when every queued video frame is encoded and written (immediately when idle). Lets a
+   * caller that feeds frames faster than real time (`pushVideoFrame`) apply backpressure itself.
+   */
+  async drained(): Promise<void> {
+    while (this.#inFlight > 0 || (this.#queue.length > 0 && this.#status === 'ACTIVE')) await this.#idle;
+  }
+
   #onVideoFrame(event: VideoFrameEventLike, arrival = this.#nowUs()): void {
     if (this.#status !== 'ACTIVE' || !this.#videoEncoder) return;
     this.#videoIn++;
@@ -895,6 +903,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
           ? (this.#videoTimeline.delayUs - this.#audioTimeline.delayUs) / 1000
           : 0,
       latePackets: this.#latePackets,
+      pendingPackets: this.#pending.length,
     };
   }
 

@@ -215,6 +215,8 @@ export interface RecordingMetrics {
   avDriftMs: number;
   /** Encoded packets refused as too late for the stream (dropped). */
   latePackets: number;
+  /** Encoded packets waiting in the interleaver for the other track (bounded by its 400 ms window). */
+  pendingPackets: number;
 }
 
 /** A health warning from the watchdog. */
