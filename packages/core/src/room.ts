@@ -232,7 +232,10 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
    * Records one participant's camera and microphone (or screen share) into one file. Tracks published
    * later, or unpublished and published again, join the same file; it ends when the participant leaves.
    */
-  recordParticipant(identity: string, options: ParticipantRecordingOptions = {}): Promise<TrackRecording> {
+  async recordParticipant(
+    identity: string,
+    options: ParticipantRecordingOptions = {},
+  ): Promise<TrackRecording> {
     if (typeof identity !== 'string' || identity.length === 0)
       throw new TypeError('identity must be a non-empty string');
     const videoSource = options.screenShare ? TrackSource.SOURCE_SCREENSHARE : TrackSource.SOURCE_CAMERA;
@@ -253,7 +256,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
   }
 
   /** Records one audio and/or one video track by sid into one file (Egress track composite). */
-  recordTrackComposite(
+  async recordTrackComposite(
     tracks: { audioTrackId?: string; videoTrackId?: string },
     options: RecordingOverrides = {},
   ): Promise<TrackRecording> {
@@ -276,7 +279,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
   }
 
   /** Records one track by sid (Egress track egress); ends when the track is unpublished. */
-  recordTrack(trackId: string, options: RecordingOverrides = {}): Promise<TrackRecording> {
+  async recordTrack(trackId: string, options: RecordingOverrides = {}): Promise<TrackRecording> {
     if (typeof trackId !== 'string' || trackId.length === 0)
       throw new TypeError('trackId must be a non-empty string');
     const pub = this.#publication(trackId);

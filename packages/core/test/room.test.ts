@@ -277,3 +277,42 @@ describe('RoomRecorder event mapping', () => {
     expect(logs.filter((l) => l.includes('started in auto mode')).length).toBe(2);
   });
 });
+
+describe('RoomRecorder track recordings', () => {
+  it('track composite records the two named tracks; a single-track recording ends when its track is unpublished', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    const room = new StandInRoom();
+    const recorder = RoomRecorder.attach(room as unknown as Room, {
+      defaults: {
+        outputDir: out,
+        encoding: small,
+        file: { filepath: '{track_id}-{track_type}-{track_source}' },
+      },
+    });
+    const dave = room.join('dave');
+    const cam = new SyntheticVideo(320, 240);
+    const mic = new SyntheticAudio();
+    room.publish(dave, 'TR_v', 'video', cam.track);
+    const micPub = room.publish(dave, 'TR_a', 'audio', mic.track);
+    const composite = await recorder.recordTrackComposite({ videoTrackId: 'TR_v', audioTrackId: 'TR_a' });
+    const single = await recorder.recordTrack('TR_a');
+    await expect(recorder.recordTrack('TR_missing')).rejects.toThrow(/no track TR_missing/);
+    const singleEnded = new Promise<RecordingInfo>((r) => single.once('ended', r));
+    await Promise.all([cam.run(1200), mic.run(1200)]);
+    room.unpublish(dave, micPub);
+    const s = await singleEnded;
+    const c = await composite.stop();
+    await recorder.close();
+    await Promise.all([cam.close(), mic.close()]);
+    expect(s.status).toBe('COMPLETE');
+    expect(s.mode).toBe('track');
+    expect(s.file?.filename).toBe('TR_a-audio-microphone.ts');
+    expect(inspectFile(s.file?.location as string).streams.map((x) => x.codec)).toEqual(['aac']);
+    expect(c.mode).toBe('track_composite');
+    expect(c.file?.filename).toBe('TR_v-audio_video-unknown.ts');
+    const report = inspectFile(c.file?.location as string);
+    expect(report.streams.map((x) => x.codec).sort()).toEqual(['aac', 'h264']);
+    expect(report.durationMs).toBeGreaterThan(1000);
+  });
+});
