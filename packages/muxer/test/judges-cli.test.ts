@@ -15,6 +15,7 @@ import {
 } from './fixtures/scenarios.js';
 import {
   ffmpegCliDecode,
+  ffmpegCliRemuxMp4,
   ffprobeContinuityErrors,
   ffprobePackets,
   gstDecode,
@@ -86,6 +87,26 @@ describe.each(['h264+aac', 'h264+opus', 'aac-only', 'h264-only', 'avcc+aac'])('C
     const r = ffmpegCliDecode(get(name).path);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it.runIf(judgeRuns('ffmpeg', 'ffprobe'))('ffmpeg -c copy remuxes it to MP4 with every packet', () => {
+    const { scenario, path } = get(name);
+    const mp4 = path.replace(/\.ts$/, '.mp4');
+    const r = ffmpegCliRemuxMp4(path, mp4);
+    // FFmpeg's TS demuxer never sets an Opus frame size, whoever wrote the TS; its MP4 muxer notes it.
+    const warnings = r.stderr.split('\n').filter((l) => l !== '' && !/codec frame size is not set/.test(l));
+    expect(warnings).toEqual([]);
+    expect(r.status).toBe(0);
+    const packets = ffprobePackets(mp4);
+    const audioIndex = scenario.video ? 1 : 0;
+    if (scenario.video) {
+      const v = packets.filter((p) => p.streamIndex === 0);
+      expect(v).toHaveLength(scenario.video.frames.length);
+      expect(v.map((p) => p.keyframe)).toEqual(scenario.video.frames.map((f) => f.keyframe));
+    }
+    if (scenario.audio) {
+      expect(packets.filter((p) => p.streamIndex === audioIndex)).toHaveLength(scenario.audio.frames.length);
+    }
   });
 
   it.runIf(judgeRuns('ffprobe'))(

@@ -132,6 +132,24 @@ export function ffmpegCliDecode(path: string): ToolResult {
   ]);
 }
 
+/** `ffmpeg -i x.ts -c copy out.mp4`: what users do with a recording afterwards. */
+export function ffmpegCliRemuxMp4(path: string, out: string): ToolResult {
+  return runTool('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'warning',
+    '-y',
+    '-i',
+    path,
+    '-c',
+    'copy',
+    '-f',
+    'mp4',
+    out,
+  ]);
+}
+
 /** Lines of `ffprobe -v debug` that report continuity-counter errors. */
 export function ffprobeContinuityErrors(path: string): string[] {
   const r = runTool('ffprobe', ['-hide_banner', '-v', 'debug', path]);
