@@ -137,6 +137,11 @@ describe.each(['h264+aac', 'h264+opus', 'aac-only', 'h264-only', 'avcc+aac'])('C
       const r = tsreport(path, pid);
       expect(r.errors, r.raw).toEqual([]);
       expect(r.ccDiscontinuities).toBe(0);
+      // PTS/DTS − PCR stays in (0, 1 s] by tstools' own PCR interpolation.
+      const delay = r.pcrToDts.get(pid);
+      expect(delay, r.raw).toBeDefined();
+      expect(delay!.min).toBeGreaterThan(0);
+      expect(delay!.max).toBeLessThanOrEqual(90000);
       expect(r.raw).toMatch(new RegExp(`PID 0${pid.toString(16)} \\(\\s*${pid}\\)`));
       // At least one PCR per 40 ms of media.
       const frames = scenario.video?.frames ?? scenario.audio!.frames;
@@ -197,6 +202,11 @@ describe.each([
       const r = tsreport(path, pid);
       expect(r.errors, r.raw).toEqual([]);
       expect(r.ccDiscontinuities).toBe(0);
+      // PTS/DTS − PCR stays in (0, 1 s] by tstools' own PCR interpolation.
+      const delay = r.pcrToDts.get(pid);
+      expect(delay, r.raw).toBeDefined();
+      expect(delay!.min).toBeGreaterThan(0);
+      expect(delay!.max).toBeLessThanOrEqual(90000);
       expect(r.pcrBadGaps).toBe(0);
       expect(r.pcrMaxGapTicks).toBeLessThanOrEqual(MAX_PCR_GAP_TICKS);
     }

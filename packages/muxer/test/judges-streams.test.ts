@@ -262,6 +262,11 @@ describe.each(['stall', '5fps', 'adts', 'large'])('%s', (name) => {
       const r = tsreport(path, pid);
       expect(r.errors, r.raw).toEqual([]);
       expect(r.ccDiscontinuities).toBe(0);
+      // PTS/DTS − PCR stays in (0, 1 s] by tstools' own PCR interpolation.
+      const delay = r.pcrToDts.get(pid);
+      expect(delay, r.raw).toBeDefined();
+      expect(delay!.min).toBeGreaterThan(0);
+      expect(delay!.max).toBeLessThanOrEqual(90000);
       expect(r.pcrMaxGapTicks).toBeLessThanOrEqual(41 * 90);
     }
   });

@@ -199,6 +199,11 @@ export interface TsReport {
   pcrBadGaps: number;
   /** Largest PCR gap in 90 kHz ticks (tsreport prints them with a "t" suffix). */
   pcrMaxGapTicks: number;
+  /**
+   * Per PID: smallest and largest PTS/DTS − PCR in 90 kHz ticks, the PCR interpolated linearly at the
+   * packet's byte position (tstools' buffering model).
+   */
+  pcrToDts: Map<number, { min: number; max: number }>;
   raw: string;
 }
 
@@ -216,12 +221,19 @@ export function tsreport(path: string, pid: number): TsReport {
       // No file means no packet of that PID was seen; the caller's counts will show it.
     }
     const pcr = /PCRs found: (\d+), Bad \(>\.1s\) gaps: (\d+), Max gap: (\d+)t/.exec(raw);
+    const pcrToDts = new Map<number, { min: number; max: number }>();
+    const block =
+      /\nStream \d+: PID [0-9a-fA-F]+ \(\s*(\d+)\)[^\n]*\n\s*PCR\/PTS,DTS:\n\s*Minimum difference was\s+(-?\d+)t[^\n]*\n\s*Maximum difference was\s+(-?\d+)t/g;
+    for (const m of raw.matchAll(block)) {
+      pcrToDts.set(Number(m[1]), { min: Number(m[2]), max: Number(m[3]) });
+    }
     return {
       errors: raw.split('\n').filter((l) => l.trim().startsWith('###')),
       ccDiscontinuities: (counters.match(/\[Discontinuity\]/g) ?? []).length,
       pcrCount: pcr ? Number(pcr[1]) : 0,
       pcrBadGaps: pcr ? Number(pcr[2]) : Number.NaN,
       pcrMaxGapTicks: pcr ? Number(pcr[3]) : Number.NaN,
+      pcrToDts,
       raw,
     };
   } finally {
