@@ -46,12 +46,14 @@ function file(bytes: Uint8Array): string {
 
 beforeAll(async () => {
   const { video, aac } = await smallMedia();
-  const [oneSecondGop, fiveFps, large, aacOneSecond] = await Promise.all([
+  const [oneSecondGop, fiveFps, large, aacOneSecond, longVideo, longAudio] = await Promise.all([
     h264Fixture({ ...SMALL, keyframeIntervalS: 1 }),
     h264Fixture({ ...SMALL, fps: 5 }),
     // crf 8 at 1080p: the IDR is larger than 64 KiB, so its PES cannot state a PES_packet_length.
     h264Fixture({ durationS: 1, width: 1920, height: 1080, fps: 30, crf: 8 }),
     aacFixture({ durationS: 1 }),
+    h264Fixture({ ...SMALL, durationS: 30 }),
+    aacFixture({ durationS: 30 }),
   ]);
   for (const s of [
     muxScenario({ name: 'plain', video, audio: aac }),
@@ -68,6 +70,8 @@ beforeAll(async () => {
     muxScenario({ name: '5fps', video: fiveFps, audio: aac }),
     muxScenario({ name: 'adts', video, audio: aac, audioAsAdts: true }),
     muxScenario({ name: 'large', video: large, audio: aacOneSecond }),
+    // 30 s: continuity counters wrap many times, 15 GOPs, ~300 table repetitions.
+    muxScenario({ name: '30s', video: longVideo, audio: longAudio }),
   ]) {
     scenarios.set(s.name, s);
   }
@@ -217,7 +221,7 @@ describe('a source restart: markDiscontinuity() and timestamps back to 0', () =>
   });
 });
 
-describe.each(['stall', '5fps', 'adts', 'large'])('%s', (name) => {
+describe.each(['stall', '5fps', 'adts', 'large', '30s'])('%s', (name) => {
   it('passes our checker with PCR ≤ 40 ms and tables ≤ 100 ms apart', () => {
     const s = get(name);
     const report = inspectTs(s.bytes, STRICT);
