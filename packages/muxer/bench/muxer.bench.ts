@@ -10,6 +10,7 @@
  * Environment: TRACKREC_BENCH_RUNS (timed runs per muxer, default 21), TRACKREC_BENCH_SECONDS (media
  * duration, default 60).
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import {
   EncodedAudioPacketSource,
   EncodedPacket,
@@ -195,13 +196,23 @@ function mediabunnyRun(
   };
 }
 
-function trackrecRun(items: Item[], audio: AacMedia): MuxRun {
+/**
+ * trackrec with a sink that counts bytes (the muxer alone), or with `fd` a sink that writes every chunk
+ * to it with writeSync (one syscall per PES, like a recorder without a write buffer; comparable to
+ * FFmpeg's AVIO writing to /dev/null).
+ */
+function trackrecRun(items: Item[], audio: AacMedia, fd?: number): MuxRun {
   return () => {
     let bytes = 0;
     const mux = new TsMuxer({
-      sink: (chunk) => {
-        bytes += chunk.byteLength;
-      },
+      sink:
+        fd === undefined
+          ? (chunk) => {
+              bytes += chunk.byteLength;
+            }
+          : (chunk) => {
+              bytes += writeSync(fd, chunk);
+            },
     });
     const v = mux.addTrack({ codec: 'h264' });
     const a = mux.addTrack({ codec: 'aac', audioSpecificConfig: audio.audioSpecificConfig });
@@ -328,14 +339,17 @@ async function main(): Promise<void> {
     mbBytes += d.byteLength;
   })();
 
+  const devNull = openSync('/dev/null', 'w');
   const results = await measureAll(
     [
       { name: 'trackrec TsMuxer', run: trackrecRun(items, audio) },
       { name: 'FFmpeg mpegts (node-av sync)', run: ffmpegRun(items, video, audio) },
       { name: 'mediabunny MpegTs + NullTarget', run: mediabunnyRun(items, video, audio), outBytes: mbBytes },
+      { name: 'trackrec → /dev/null (writeSync/PES)', run: trackrecRun(items, audio, devNull) },
     ],
     inBytes,
   );
+  closeSync(devNull);
 
   const header = [
     'muxer',
@@ -364,7 +378,7 @@ async function main(): Promise<void> {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
 
-  const [t, f, m] = [results[0]!, results[1]!, results[2]!];
+  const [t, f, m, d] = [results[0]!, results[1]!, results[2]!, results[3]!];
   const summary = {
     trackrec_mbps: round(t.outMBps),
     ffmpeg_mbps: round(f.outMBps),
@@ -380,6 +394,8 @@ async function main(): Promise<void> {
     ffmpeg_out_mb: round(f.outBytes / 1e6, 2),
     mediabunny_out_mb: round(m.outBytes / 1e6, 2),
     trackrec_heap_growth_mb: round(t.heapGrowthMB, 1),
+    trackrec_devnull_mbps: round(d.outMBps),
+    trackrec_devnull_vs_ffmpeg: round(d.outMBps / f.outMBps, 2),
     input_mb: round(inBytes / 1e6, 2),
     runs: RUNS,
     media_s: SECONDS,
