@@ -368,6 +368,38 @@ describe('Fmp4Muxer fragments and sink contract', () => {
     expectSamples(parse(m.bytes), m.bytes, m.expected);
   });
 
+  it('fragments with thousands of samples (2.5 ms Opus packets): moofs beyond the initial headroom', () => {
+    const packets = Array.from({ length: 3000 }, (_, i) => {
+      const p = new Uint8Array(20 + (i % 17)).fill(i & 0xff);
+      p[0] = 16 << 3; // TOC: config 16 (CELT, 2.5 ms), mono, code 0
+      return p;
+    });
+    const chunks: Chunk[] = [];
+    let total = 0;
+    const muxer = new Fmp4Muxer({
+      fragmentDurationMs: 3000,
+      sink: (bytes, info) => {
+        chunks.push({ bytes: bytes.slice(), info: { ...info }, offset: total });
+        total += bytes.length;
+      },
+    });
+    const a = muxer.addTrack({ codec: 'opus', channelCount: 1 });
+    for (const [i, data] of packets.entries()) muxer.write(a, { data, pts: i * 120 });
+    muxer.close();
+    const bytes = concat(chunks.map((c) => c.bytes));
+    const fragments = chunks.filter((c) => c.info.kind === 'fragment');
+    expect(fragments.map((c) => c.info.samples)).toEqual([1200, 1200, 600]);
+    expect(fragments[0]!.info.mdatPayloadOffset).toBeGreaterThan(9600); // 8 bytes per sample in the trun
+    const expected = packets.map((data, i) => ({
+      dts: i * 120,
+      cts: 0,
+      size: data.length,
+      sync: true,
+      bytes: data,
+    }));
+    expectSamples(parse(bytes), bytes, [expected]);
+  });
+
   it('audio before the first IDR waits for the SPS: init once video is known, the IDR starts a fragment', () => {
     const chunks: Fmp4ChunkInfo[] = [];
     const muxer = new Fmp4Muxer({ sink: (_c, info) => chunks.push({ ...info }) });

@@ -39,6 +39,8 @@ import type { Fmp4ChunkInfo, Fmp4MuxerOptions, Fmp4SampleTable, Fmp4Sink } from 
 
 const NO_DTS = Number.NEGATIVE_INFINITY;
 const TICKS_90K = 90_000;
+/** Room for moof + mdat header before the first track's samples; grown when a fragment needs more. */
+const INITIAL_HEADROOM = 4096;
 
 interface Track {
   readonly id: number;
@@ -63,8 +65,12 @@ interface Track {
   // Timing, in media timescale units.
   lastDts: number;
   lastDelta: number;
-  /** Sample data of the current fragment. */
+  /**
+   * Sample data of the current fragment, from `base`. The first track's buffer is also the output
+   * buffer: its samples are written once, after headroom where the moof goes, and never copied again.
+   */
   data: ByteBuffer;
+  base: number;
   dataLength: number;
   /** First sample of the current fragment in the table, and its decode time. */
   fragStart: number;
@@ -133,7 +139,10 @@ export class Fmp4Muxer {
   private fragmentPayloadOffsets = new Float64Array(64);
   private fragmentPayloadSizes = new Float64Array(64);
 
-  private readonly out = new BoxWriter(1 << 16);
+  /** moof and mdat header of the fragment being written. */
+  private readonly moof = new BoxWriter(4096);
+  private readonly dataOffsetAt: number[] = [];
+  private readonly tailScratch: ByteBuffer = { buffer: new Uint8Array(0) };
   private readonly scan: AvcSampleScan = avcSampleScan();
   private readonly info: Fmp4ChunkInfo = {
     kind: 'init',
@@ -251,7 +260,8 @@ export class Fmp4Muxer {
       preSkip,
       lastDts: NO_DTS,
       lastDelta: 0,
-      data: { buffer: new Uint8Array(video ? 1 << 16 : 1 << 12) },
+      data: { buffer: new Uint8Array(id === 0 ? (1 << 18) + INITIAL_HEADROOM : video ? 1 << 18 : 1 << 14) },
+      base: id === 0 ? INITIAL_HEADROOM : 0,
       dataLength: 0,
       fragStart: 0,
       fragDts: 0,
@@ -317,13 +327,13 @@ export class Fmp4Muxer {
 
   /** Writes the pending fragment now (a fragment is otherwise written when the next one begins). */
   flush(): void {
-    if (this.fragSamples > 0 && this.ready()) this.emitFragment();
+    if (this.fragSamples > 0 && this.ready()) this.emitFragment(null, 0);
   }
 
   /** Flushes the pending fragment. Later writes throw; calling it again does nothing. */
   close(): void {
     if (this.closed) return;
-    if (this.fragSamples > 0 && this.ready()) this.emitFragment();
+    if (this.fragSamples > 0 && this.ready()) this.emitFragment(null, 0);
     else if (!this.initEmitted && this.ready() && this.tracks.length > 0) this.emitInit(false);
     this.closed = true;
   }
@@ -402,7 +412,7 @@ export class Fmp4Muxer {
   ): void {
     const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
     const scan = this.scan;
-    const at = track.dataLength;
+    const at = track.base + track.dataLength;
     if (track.lengthSize > 0) {
       writeAvcSampleFromLengthPrefixed(data, track.lengthSize, track.data, at, scan, track.id);
     } else {
@@ -447,8 +457,7 @@ export class Fmp4Muxer {
       if (configured && this.initEmitted) {
         // A new configuration: close the fragment, then a new init segment; the sample sits at `at`.
         this.closeOpenSample(track, dts);
-        if (this.fragSamples > 0) this.emitFragment();
-        this.moveTail(track, at, size);
+        if (this.fragSamples > 0) this.emitFragment(track, size);
         this.describe(track);
         this.resetTables();
         this.emitInit(true);
@@ -465,8 +474,7 @@ export class Fmp4Muxer {
       this.ready() &&
       (keyframe || dts90 - this.fragStart90 >= this.fragmentTicks)
     ) {
-      this.emitFragment();
-      this.moveTail(track, at, size);
+      this.emitFragment(track, size);
     }
     this.lastVideo90 = dts90;
     this.append(track, pts, dts, size, keyframe);
@@ -520,7 +528,7 @@ export class Fmp4Muxer {
     }
     const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
     // Accepted: nothing below throws.
-    const at = track.dataLength;
+    const at = track.base + track.dataLength;
     const buf = track.data;
     if (buf.buffer.length < at + payload.length) {
       const grown = new Uint8Array(Math.max(at + payload.length, buf.buffer.length * 2));
@@ -538,8 +546,7 @@ export class Fmp4Muxer {
       span >= this.fragmentTicks &&
       (!this.hasVideo || dts90 - this.lastVideo90 >= this.fragmentTicks)
     ) {
-      this.emitFragment();
-      this.moveTail(track, at, payload.length);
+      this.emitFragment(track, payload.length);
     }
     track.lastDelta = samples;
     this.append(track, pts, dts, payload.length, true);
@@ -551,11 +558,6 @@ export class Fmp4Muxer {
     const delta = dts - track.lastDts;
     track.durations[track.count - 1] = delta;
     if (track.video) track.lastDelta = delta;
-  }
-
-  /** Moves a sample written at `at` (past the data of a fragment just emitted) to the start. */
-  private moveTail(track: Track, at: number, size: number): void {
-    if (at > 0) track.data.buffer.copyWithin(0, at, at + size);
   }
 
   private append(track: Track, pts: number, dts: number, size: number, sync: boolean): void {
@@ -663,17 +665,22 @@ export class Fmp4Muxer {
     this.mdatPayloadTotal = 0;
   }
 
-  /** Writes the current fragment (`moof` + `mdat`) in one sink call and starts the next. */
-  private emitFragment(): void {
+  /**
+   * Writes the current fragment (`moof` + `mdat`) in one sink call and starts the next. `tail`: the
+   * track whose next sample (`tailSize` bytes) already sits right after its fragment data; it is moved
+   * to the start of the track's buffer for the next fragment.
+   */
+  private emitFragment(tail: Track | null, tailSize: number): void {
     if (!this.initEmitted) this.emitInit(false);
-    const w = this.out;
+    const w = this.moof;
     w.reset();
     this.sequenceNumber++;
     let minPts = Number.POSITIVE_INFINITY;
     let minDts = Number.POSITIVE_INFINITY;
     let maxEnd = Number.NEGATIVE_INFINITY;
     let randomAccess = true;
-    const dataOffsetAt: number[] = [];
+    const dataOffsetAt = this.dataOffsetAt;
+    dataOffsetAt.length = 0;
     w.box('moof');
     w.fullBox('mfhd', 0, 0);
     w.u32(this.sequenceNumber); // sequence_number
@@ -728,8 +735,8 @@ export class Fmp4Muxer {
     let payload = 0;
     for (const t of this.tracks) payload += t.dataLength;
     const large = payload + 8 > 0xffffffff;
-    const headerSize = large ? 16 : 8;
-    let offset = moofSize + headerSize;
+    const mdatHeader = large ? 16 : 8;
+    let offset = moofSize + mdatHeader;
     for (const [k, t] of this.tracks.entries()) {
       const at = dataOffsetAt[k]!;
       if (at < 0) continue;
@@ -744,12 +751,44 @@ export class Fmp4Muxer {
       w.u32(payload + 8); // size
       w.fourcc('mdat'); // type
     }
-    w.ensure(payload);
-    const payloadStart = w.pos;
-    for (const t of this.tracks) {
-      if (t.dataLength === 0) continue;
-      w.raw(t.data.buffer.subarray(0, t.dataLength));
+    const header = w.pos; // moof + mdat header
+
+    // The first track's buffer is the output: headroom | its data | (its pending tail sample).
+    const primary = this.tracks[0]!;
+    const out = primary.data;
+    let base = primary.base;
+    const primaryEnd = base + primary.dataLength;
+    const primaryTail = tail === primary ? tailSize : 0;
+    if (header > base) {
+      // More headroom: shift the first track's data (and tail) once; later fragments keep it.
+      const grown = Math.ceil((header * 2) / 4096) * 4096;
+      ensureBytes(
+        out,
+        grown + primary.dataLength + primaryTail + (payload - primary.dataLength),
+        primaryEnd + primaryTail,
+      );
+      out.buffer.copyWithin(grown, base, primaryEnd + primaryTail);
+      primary.base = grown;
+      base = grown;
     }
+    let end = base + primary.dataLength;
+    if (primaryTail > 0) {
+      // The tail would be overwritten by the other tracks' data: keep it aside.
+      ensureBytes(this.tailScratch, primaryTail, 0);
+      this.tailScratch.buffer.set(out.buffer.subarray(end, end + primaryTail), 0);
+    }
+    ensureBytes(out, base + payload, end);
+    const bytes = out.buffer;
+    for (let k = 1; k < this.tracks.length; k++) {
+      const t = this.tracks[k]!;
+      if (t.dataLength === 0) continue;
+      bytes.set(t.data.buffer.subarray(t.base, t.base + t.dataLength), end);
+      end += t.dataLength;
+    }
+    const start = base - header;
+    bytes.set(w.bytes.subarray(0, header), start);
+    const payloadStart = header;
+
     // Book-keeping for the progressive file: one chunk per track per fragment.
     if (this.fragmentCount >= this.fragmentPayloadSizes.length) {
       this.fragmentPayloadSizes = grow(this.fragmentPayloadSizes, this.fragmentCount + 1);
@@ -773,11 +812,10 @@ export class Fmp4Muxer {
         t.chunkCount++;
         chunkOffset += t.dataLength;
       }
-      t.dataLength = 0;
-      t.fragStart = t.count;
     }
+    const length = end - start;
     this.mdatPayloadTotal += payload;
-    this.bytesSinceInit += w.pos;
+    this.bytesSinceInit += length;
     this.fragSamples = 0;
     const info = this.info;
     info.kind = 'fragment';
@@ -790,8 +828,18 @@ export class Fmp4Muxer {
     info.samples = samples;
     info.mdatPayloadOffset = payloadStart;
     info.mdatPayloadSize = payload;
-    info.byteLength = w.pos;
-    this.sink(w.bytes.subarray(0, w.pos), info);
+    info.byteLength = length;
+    this.sink(bytes.subarray(start, end), info);
+
+    // Next fragment: every track starts empty; a pending tail sample moves to its track's base.
+    for (const t of this.tracks) {
+      if (t === tail) {
+        if (t === primary) t.data.buffer.set(this.tailScratch.buffer.subarray(0, tailSize), t.base);
+        else t.data.buffer.copyWithin(t.base, t.base + t.dataLength, t.base + t.dataLength + tailSize);
+      }
+      t.dataLength = 0;
+      t.fragStart = t.count;
+    }
     if (!this.keepTable) this.forgetTable();
   }
 
@@ -804,6 +852,14 @@ export class Fmp4Muxer {
     }
     this.fragmentCount = 0;
   }
+}
+
+/** Grows `target` to at least `size` bytes, keeping its first `keep` bytes. */
+function ensureBytes(target: ByteBuffer, size: number, keep: number): void {
+  if (target.buffer.length >= size) return;
+  const grown = new Uint8Array(Math.max(size, target.buffer.length * 2));
+  grown.set(target.buffer.subarray(0, keep));
+  target.buffer = grown;
 }
 
 function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
