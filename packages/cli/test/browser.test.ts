@@ -6,10 +6,12 @@
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TsMuxer } from '@trackrec/muxer';
+import { SegmentSink } from '@trackrec/node-writer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingServer, startServer } from '../src/server.js';
-import { writeHlsRecording, writeTsRecording } from './helpers/media.js';
+import { mediaSteps, writeHlsRecording, writeTsRecording } from './helpers/media.js';
 import { tempDir } from './helpers/tmp.js';
 import { CHROMIUM, executable, needTool, toolRuns } from './helpers/tools.js';
 
@@ -171,6 +173,48 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
       ]);
     } finally {
       clearInterval(writer);
+    }
+  });
+
+  it('plays an HLS recording while it is still being written (no EXT-X-ENDLIST yet)', async () => {
+    const { steps } = await mediaSteps({ durationS: 8, width: WIDTH, height: HEIGHT, keyframeIntervalS: 1 });
+    const sink = new SegmentSink({
+      dir: join(root, 'live-room'),
+      prefix: 'rec',
+      targetDuration: 1,
+      fsync: 'none',
+    });
+    const mux = new TsMuxer({ sink: sink.asTsSink() });
+    // Two seconds are already recorded when the viewer arrives; the rest comes in real time.
+    let next = 0;
+    const writeUntil = (t: number): void => {
+      while (next < steps.length && steps[next]!.t < t) steps[next++]!.run(mux);
+    };
+    writeUntil(2);
+    const started = Date.now();
+    const writer = setInterval(() => writeUntil(2 + (Date.now() - started) / 1000), 40);
+    try {
+      const page = await browser.newPage();
+      const p = await playUntil(page, 'live-room/playlist.m3u8', 1.2);
+      expect(p.error).toBeNull();
+      expect(p.kind).toBe('hls');
+      expect(p.videoWidth).toBe(WIDTH);
+      expect(p.videoHeight).toBe(HEIGHT);
+      const listed = await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals)
+          .trackrec!.recordings()
+          .find((r) => r.path === 'live-room/playlist.m3u8'),
+      );
+      expect(listed?.live).toBe(true);
+      // Still recording: the playlist the player is reading has no end yet.
+      expect(readFileSync(join(root, 'live-room', 'playlist.m3u8'), 'utf8')).not.toContain('#EXT-X-ENDLIST');
+      expect(next).toBeLessThan(steps.length);
+      await page.close();
+    } finally {
+      clearInterval(writer);
+      writeUntil(Number.POSITIVE_INFINITY);
+      mux.close();
+      sink.close();
     }
   });
 });
