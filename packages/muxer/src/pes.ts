@@ -3,7 +3,7 @@
  * with adaptation-field stuffing of the last packet (§2.4.3.4).
  */
 
-import { TS_PACKET_SIZE, TS_PAYLOAD_SIZE } from './constants.js';
+import { TS_PACKET_SIZE, TS_PAYLOAD_SIZE, TS_SYNC_BYTE } from './constants.js';
 import { writeTimestamp } from './timestamp.js';
 import {
   ADAPTATION_AND_PAYLOAD,
@@ -126,14 +126,23 @@ export function packetizePes(
   src += n;
   o += TS_PACKET_SIZE;
 
-  // Middle packets: header and 184 bytes of payload.
+  // Middle packets: header and 184 bytes of payload. The hot loop of the muxer: header fields are
+  // hoisted out (same PID, no adaptation field, only continuity_counter changes).
   const last = dst + (packets - 1) * TS_PACKET_SIZE;
+  const pidHigh = state.pid >>> 8; // transport_error_indicator 0, PUSI 0, priority 0, PID[12..8]
+  const pidLow = state.pid & 0xff; // PID[7..0]
+  let cc = state.cc;
   while (o < last) {
-    writePacketHeader(out, o, state, false, PAYLOAD_ONLY);
+    cc = (cc + 1) & 0x0f;
+    out[o] = TS_SYNC_BYTE; // sync_byte
+    out[o + 1] = pidHigh;
+    out[o + 2] = pidLow;
+    out[o + 3] = PAYLOAD_ONLY | cc; // adaptation_field_control '01', continuity_counter
     out.copyWithin(o + 4, src, src + TS_PAYLOAD_SIZE);
     src += TS_PAYLOAD_SIZE;
     o += TS_PACKET_SIZE;
   }
+  state.cc = cc;
 
   // Last packet: stuffed through its adaptation field so the PES ends on the packet boundary.
   if (packets > 1) {
