@@ -137,6 +137,11 @@ describe('fMP4 decoded by FFmpeg 8.1 (node-av)', () => {
       expect(r.decodedFrames).toEqual([video.frames.length, audio.frames.length]);
       expect(theirs(r, 0)).toEqual(ours(m.written, 0));
       expect(theirs(r, 1)).toEqual(ours(m.written, 1));
+      // Every audio sample decoded; for Opus the dOps PreSkip is honoured (RFC 7845 §4.2).
+      // (Whole codec frames: an encoder's shortened last packet duration is not carried, as in MPEG-TS.)
+      const frameSize = name === 'opus' ? 960 : 1024;
+      const total = audio.frames.length * frameSize;
+      expect(r.decodedSamples[1]).toBe(name === 'opus' ? total - opus.preSkip : total);
     });
   }
 
