@@ -2,11 +2,8 @@
  * The logger contract: a subset of pino's, so a pino logger (or a LiveKit agent's) can be passed as is.
  */
 
-/** One log method: pino's `(obj, msg)` form; a bare string is also accepted. */
-export interface LogFn {
-  (obj: Record<string, unknown>, msg?: string): void;
-  (msg: string): void;
-}
+/** One log method: pino's `(obj, msg)` form (the recorder always passes an object first). */
+export type LogFn = (obj: Record<string, unknown> | string, msg?: string) => void;
 
 /** A pino-compatible logger. `child` is used when present to bind the recording id. */
 export interface RecorderLogger {
