@@ -357,6 +357,23 @@ describe('Fmp4Muxer fragments and sink contract', () => {
     for (const s of samplesOf(parsed, 1)) expect(s.is_sync).toBe(true);
   });
 
+  it('a fragment without video after video started is not random access (camera stall)', () => {
+    const chunks: Fmp4ChunkInfo[] = [];
+    const muxer = new Fmp4Muxer({ fragmentDurationMs: 500, sink: (_c, info) => chunks.push({ ...info }) });
+    const v = muxer.addTrack({ codec: 'h264' });
+    const a = muxer.addTrack({ codec: 'aac', audioSpecificConfig: aac.audioSpecificConfig });
+    // 10 frames of video, then only audio for 3 s (the camera stalls), then video resumes with P-frames.
+    for (const f of video.frames.slice(0, 10)) muxer.write(v, { data: f.data, pts: f.pts, dts: f.dts });
+    for (const f of aac.frames.slice(0, 141)) muxer.write(a, { data: f.data, pts: f.pts });
+    const resume = video.frames[10]!;
+    muxer.write(v, { data: resume.data, pts: resume.pts + 270000, dts: resume.dts + 270000 });
+    muxer.close();
+    const fragments = chunks.filter((c) => c.kind === 'fragment');
+    expect(fragments[0]!.randomAccess).toBe(true);
+    expect(fragments.length).toBeGreaterThan(3);
+    for (const f of fragments.slice(1)) expect(f.randomAccess).toBe(false);
+  });
+
   it('audio alone is cut by duration, every fragment random access', () => {
     const m = mux(null, aac, { fragmentDurationMs: 500 });
     const fragments = m.chunks.filter((c) => c.info.kind === 'fragment');
@@ -563,6 +580,12 @@ describe('Fmp4Muxer inputs', () => {
     expect(() => m.addTrack({ codec: 'opus', channelCount: 9 })).toThrow(/options\.channelCount/);
     expect(() => m.addTrack({ codec: 'aac' })).toThrow(/options\.timescale/);
     expect(() => m.addTrack({ codec: 'h264', avcC: Uint8Array.of(0) })).toThrow(/options\.avcC/);
+    // An avcC whose SPS is cut short: refused at addTrack, and no track was added.
+    const badSps = Uint8Array.of(1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 3, 0x67, 0x64, 0, 1, 0, 2, 0x68, 0xee);
+    expect(() => m.addTrack({ codec: 'h264', avcC: badSps })).toThrow(
+      /options\.avcC holds an unreadable SPS/,
+    );
+    expect(m.addTrack({ codec: 'opus', channelCount: 2 })).toBe(0);
   });
 });
 

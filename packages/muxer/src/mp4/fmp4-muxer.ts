@@ -276,9 +276,13 @@ export class Fmp4Muxer {
       chunkOffsets: new Float64Array(16),
       firstDts: 0,
     };
+    try {
+      this.describe(track);
+    } catch (e) {
+      throw new TypeError(`options.avcC holds an unreadable SPS: ${(e as Error).message}`);
+    }
     this.tracks.push(track);
     if (video) this.hasVideo = true;
-    this.describe(track);
     return id;
   }
 
@@ -689,6 +693,8 @@ export class Fmp4Muxer {
       const first = t.fragStart;
       const n = t.count - first;
       if (n === 0) {
+        // A video track that has started but has no sample here: its next sample may not be an IDR.
+        if (t.video && t.seenKeyframe) randomAccess = false;
         dataOffsetAt.push(-1);
         continue;
       }
