@@ -12,6 +12,8 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
     // A second Ctrl-C means "now".
     if (++signals > 1) process.exit(130);
     stop.abort();
+    // Commands that do not watch the signal (a long probe) still end promptly; `serve` closes first.
+    setTimeout(() => process.exit(130), 1000).unref();
   });
 }
 
