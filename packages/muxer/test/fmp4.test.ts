@@ -4,9 +4,11 @@
  * written; fragments are cut where promised; the sink contract, input validation, alternative inputs
  * (avcC, ADTS), resolution changes and the progressive file rebuilt from the sample table.
  */
+import fc from 'fast-check';
 import { createFile, type ISOFile, MP4BoxBuffer } from 'mp4box';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MuxerInputError } from '../src/errors.js';
+import { avcSampleScan, writeAvcSampleFromAnnexB } from '../src/mp4/avc.js';
 import {
   type Fmp4ChunkInfo,
   Fmp4Muxer,
@@ -460,6 +462,78 @@ describe('Fmp4Muxer fragments and sink contract', () => {
     const flat = mux(video, aac, { keepSampleTable: false });
     expect(sameBytes(flat.bytes, kept.bytes)).toBe(true);
     expect(() => flat.muxer.sampleTable()).toThrow(TypeError);
+  });
+});
+
+describe('Annex B to MP4 sample conversion (property)', () => {
+  /** Emulation prevention (H.264 §7.4.1): 03 after two zeros when the next byte is ≤ 3. */
+  function preventEmulation(raw: number[]): number[] {
+    const out: number[] = [];
+    let zeros = 0;
+    for (const b of raw) {
+      if (zeros >= 2 && b <= 3) {
+        out.push(3);
+        zeros = 0;
+      }
+      out.push(b);
+      zeros = b === 0 ? zeros + 1 : 0;
+    }
+    if (out.at(-1) === 0) out.push(0x80); // rbsp_stop_one_bit: a NAL unit never ends in a zero byte
+    return out;
+  }
+  const nal = fc
+    .record({
+      type: fc.constantFrom(1, 5, 6, 7, 8, 9),
+      refIdc: fc.integer({ min: 0, max: 3 }),
+      // Bytes biased towards 0 and 1 so that escapes and near-start-codes are frequent.
+      body: fc.array(fc.oneof(fc.constantFrom(0, 1, 2, 3), fc.integer({ min: 0, max: 255 })), {
+        maxLength: 80,
+      }),
+      longCode: fc.boolean(),
+      trailingZeros: fc.integer({ min: 0, max: 3 }),
+    })
+    .map((n) => ({ ...n, bytes: Uint8Array.from([(n.refIdc << 5) | n.type, ...preventEmulation(n.body)]) }));
+
+  it('every NAL unit kept with a 4-byte length, SPS/PPS/AUD moved out, whatever the start codes', () => {
+    const scan = avcSampleScan();
+    const target = { buffer: new Uint8Array(16) };
+    fc.assert(
+      fc.property(
+        fc.array(nal, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 40 }),
+        (nals, offset) => {
+          fc.pre(nals.some((n) => n.type === 1 || n.type === 5));
+          const parts: number[] = [];
+          for (const n of nals) {
+            parts.push(
+              ...(n.longCode ? [0, 0, 0, 1] : [0, 0, 1]),
+              ...n.bytes,
+              ...new Array(n.trailingZeros).fill(0),
+            );
+          }
+          const kept = nals.filter((n) => ![7, 8, 9].includes(n.type));
+          const expected = concat(
+            kept.map((n) => {
+              const out = new Uint8Array(4 + n.bytes.length);
+              new DataView(out.buffer).setUint32(0, n.bytes.length);
+              out.set(n.bytes, 4);
+              return out;
+            }),
+          );
+          writeAvcSampleFromAnnexB(Uint8Array.from(parts), target, offset, scan, 0);
+          expect(scan.size).toBe(expected.length);
+          expect(target.buffer.subarray(offset, offset + scan.size)).toEqual(expected);
+          expect(scan.idr).toBe(nals.some((n) => n.type === 5));
+          expect(scan.sps.map((x) => [...x])).toEqual(
+            nals.filter((n) => n.type === 7).map((n) => [...n.bytes]),
+          );
+          expect(scan.pps.map((x) => [...x])).toEqual(
+            nals.filter((n) => n.type === 8).map((n) => [...n.bytes]),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
