@@ -181,6 +181,8 @@ export class AudioTimeline {
   #originUs = 0;
   #samples = 0;
   #pendingDrop = 0;
+  /** The next frame starts a new source or follows filler: align it to its arrival without waiting for the lock. */
+  #fresh = false;
   /** Gaps detected (each filled with silence). */
   gaps = 0;
   /** Samples per channel of silence inserted (gaps and drift). */
@@ -215,18 +217,14 @@ export class AudioTimeline {
 
   /**
    * Accounts for a frame of `samples` per channel at `sampleRate` that arrived at `arrivalUs`, and
-   * says how to adjust it. The first frame starts at `startUs` when given (the recording's audio
-   * start), else so that it ends at its arrival.
+   * says how to adjust it. The very first frame is placed so that it ends at its arrival.
    */
-  accept(samples: number, sampleRate: number, arrivalUs: number, startUs?: number): AudioAdjustment {
+  accept(samples: number, sampleRate: number, arrivalUs: number): AudioAdjustment {
     const result: AudioAdjustment = { silence: 0, drop: 0 };
     if (this.#rate === 0) {
       this.#rate = sampleRate;
-      this.#originUs = startUs ?? Math.max(0, arrivalUs - (samples * 1e6) / sampleRate);
-      if (startUs !== undefined) {
-        const late = arrivalUs - (startUs + (samples * 1e6) / sampleRate);
-        if (late > this.#gapUs) result.silence = Math.round((late * sampleRate) / 1e6);
-      }
+      this.#originUs = Math.max(0, arrivalUs - (samples * 1e6) / sampleRate);
+      this.#fresh = false;
     } else if (sampleRate !== this.#rate) {
       this.#originUs = this.endUs;
       this.#samples = 0;
@@ -240,8 +238,14 @@ export class AudioTimeline {
         this.gaps++;
         result.silence = Math.round((late * rate) / 1e6);
         this.#lock.reset();
+      } else if (this.#fresh && late > this.#lock.toleranceUs) {
+        // First frame of a new source, or after filler: line it up with its arrival at once.
+        result.silence = Math.round((late * rate) / 1e6);
+      } else if (this.#fresh && late < -this.#lock.toleranceUs) {
+        this.#pendingDrop += Math.round((-late * rate) / 1e6);
       }
     }
+    this.#fresh = false;
     this.#samples += result.silence;
     this.silenceSamples += result.silence;
     if (this.#pendingDrop > 0) {
@@ -273,10 +277,12 @@ export class AudioTimeline {
       this.#originUs = startUs;
     }
     this.#samples += samples;
+    this.#fresh = true;
   }
 
-  /** Forgets the arrival window (a new source was attached). */
+  /** Forgets the arrival window (a new source was attached); its first frame is aligned to its arrival. */
   newSource(): void {
     this.#lock.reset();
+    this.#fresh = true;
   }
 }

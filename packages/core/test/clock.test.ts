@@ -197,3 +197,23 @@ describe('recording clock (synthetic clocks)', () => {
     expect(lock.delayUs).toBe(5000);
   });
 });
+
+describe('audio source changes', () => {
+  it('aligns the first frame after filler (or a new source) with its arrival at once', () => {
+    const tl = new AudioTimeline();
+    let t = 0;
+    for (let i = 0; i < 100; i++) {
+      t += 10_000;
+      tl.accept(480, 48_000, t);
+    }
+    // Source gone: filler writes silence up to 150 ms before now, for 1 s.
+    tl.fill(48_000 - 7200, 48_000, tl.endUs);
+    t += 1_000_000;
+    tl.newSource();
+    t += 10_000;
+    const adj = tl.accept(480, 48_000, t);
+    expect(adj.silence).toBe(7200); // the 150 ms the filler left
+    expect(tl.endUs).toBeCloseTo(t, 0);
+    expect(tl.gaps).toBe(0);
+  });
+});
