@@ -145,6 +145,23 @@ describe('trackrec repair <dir>', () => {
     expect(r.status).toBe(0);
   });
 
+  it('exits 1 and names the segment when a listed segment is damaged (repair does not modify it)', async () => {
+    const rec = join(dir, 'hls-listed');
+    await writeHlsRecording(rec, { durationS: 3, width: 320, height: 240, targetDuration: 1 });
+    const victim = join(rec, 'rec_00001.ts');
+    const size = statSync(victim).size;
+    truncateSync(victim, size - 500);
+    const r = await runCli(['repair', rec, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json[0]).toMatchObject({ changed: false, endListAdded: false, segmentsAdded: [] });
+    expect((r.json[0]!.check as { segmentProblems: unknown }).segmentProblems).toEqual([
+      { uri: 'rec_00001.ts', problem: 'TRAILING_PARTIAL_PACKET ×1, TRUNCATED_PES ×1' },
+    ]);
+    expect(statSync(victim).size).toBe(size - 500);
+    const human = await runCli(['repair', rec]);
+    expect(human.stdout).toContain('rec_00001.ts: TRAILING_PARTIAL_PACKET ×1, TRUNCATED_PES ×1');
+  });
+
   it('asks for --prefix when the directory is ambiguous', async () => {
     const mixed = join(dir, 'mixed');
     await writeHlsRecording(mixed, { durationS: 1, width: 320, height: 240 }, { atS: 0.5 });

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { onePositional, UsageError } from '../args.js';
 import { EXIT, writeJsonLine } from '../io.js';
-import { probePlaylist, probeTsFile } from '../probe.js';
+import { type PlaylistProbe, probePlaylist, probeTsFile } from '../probe.js';
 import { detectHlsLayout, LayoutError, type LayoutHints, repairHlsDir, repairTsFile } from '../repair.js';
 import type { Command } from './command.js';
 
@@ -121,6 +121,7 @@ result still has violations, 2 usage error.`,
           segmentCount: check.segmentCount,
           badSegments: check.badSegments,
           problems: check.problems,
+          segmentProblems: segmentProblems(check),
         },
       });
     } else {
@@ -143,14 +144,29 @@ result still has violations, 2 usage error.`,
       if (report.tempFilesRemoved.length > 0) lines.push(`  deleted ${report.tempFilesRemoved.join(', ')}`);
       if (report.endListAdded) lines.push('  added EXT-X-ENDLIST');
       lines.push(
-        `check: ${check.segmentCount} segments, ${
-          check.ok
-            ? 'ok'
-            : `${check.badSegments} with problems${check.problems.length > 0 ? `; ${check.problems.join('; ')}` : ''}`
-        }`,
+        `check: ${check.segmentCount} segments, ${check.ok ? 'ok' : `${check.badSegments} with problems`}`,
       );
+      for (const p of check.problems) lines.push(`  problem: ${p}`);
+      for (const p of segmentProblems(check)) lines.push(`  ${p.uri}: ${p.problem}`);
+      if (check.badSegments > 0)
+        lines.push('  (segments the playlist already listed are not modified by repair)');
       io.stdout.write(`${lines.join('\n')}\n`);
     }
     return check.ok ? EXIT.ok : EXIT.failure;
   },
 };
+
+/** One entry per segment that failed the check: its violation counts, or why it could not be read. */
+function segmentProblems(check: PlaylistProbe): Array<{ uri: string; problem: string }> {
+  return check.segments
+    .filter((s) => !s.ok)
+    .map((s) => ({
+      uri: s.uri,
+      problem:
+        s.report === null
+          ? (s.error ?? 'unreadable')
+          : Object.entries(s.report.violationCounts)
+              .map(([code, n]) => `${code} ×${n}`)
+              .join(', '),
+    }));
+}
