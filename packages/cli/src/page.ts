@@ -92,7 +92,7 @@ export const APP_JS = `'use strict';
       }
       const live = rec.live === true;
       const player = window.mpegts.createPlayer(
-        { type: 'mpegts', isLive: live, url: live ? url + '?follow=1' : url },
+        { type: 'mpegts', isLive: live, url: live ? url + '?follow=1&from=live' : url },
         { enableWorker: false, lazyLoad: false, liveBufferLatencyChasing: false },
       );
       player.on(window.mpegts.Events.ERROR, (type, detail) => setStatus('mpegts.js: ' + type + ' ' + detail, true));

@@ -201,7 +201,8 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     return;
   }
   if (path.startsWith('/media/')) {
-    await serveMedia(ctx, req, res, path.slice('/media/'.length), query.get('follow') === '1');
+    const follow = query.get('follow') === '1' ? (query.get('from') === 'live' ? 'live' : 'start') : null;
+    await serveMedia(ctx, req, res, path.slice('/media/'.length), follow);
     return;
   }
   refuse(res, 404, 'not found');
@@ -234,7 +235,7 @@ async function serveMedia(
   req: IncomingMessage,
   res: ServerResponse,
   encoded: string,
-  follow: boolean,
+  follow: 'start' | 'live' | null,
 ): Promise<void> {
   const parts = safeRelativePath(encoded);
   if (parts === null) {
@@ -265,8 +266,8 @@ async function serveMedia(
     send(res, 200, type, await readFile(real));
     return;
   }
-  if (follow && ext === '.ts') {
-    await followFile(ctx, req, res, real, type);
+  if (follow !== null && ext === '.ts') {
+    await followFile(ctx, req, res, real, type, follow);
     return;
   }
   serveFile(req, res, real, info.size, type);
@@ -335,9 +336,10 @@ function serveFile(
 }
 
 /**
- * Streams a file from its start and keeps following it as it grows (chunked transfer, no
- * Content-Length) until it has not grown for `followIdleMs`, shrinks, the client goes away or the
- * server stops.
+ * Streams a file and keeps following it as it grows (chunked transfer, no Content-Length) until it
+ * has not grown for `followIdleMs`, shrinks, the client goes away or the server stops. From its start,
+ * or with `from` `'live'` from the tables before its last video random access point (see
+ * {@link liveStartOffset}), so a viewer joining a long recording starts near the live edge.
  */
 async function followFile(
   ctx: Context,
@@ -345,6 +347,7 @@ async function followFile(
   res: ServerResponse,
   path: string,
   type: string,
+  from: 'start' | 'live',
 ): Promise<void> {
   res.writeHead(200, { ...baseHeaders(type), 'Cache-Control': 'no-cache' });
   if (req.method === 'HEAD') {
@@ -358,7 +361,7 @@ async function followFile(
   res.on('close', onGone);
   const handle: FileHandle = await open(path, 'r');
   try {
-    let position = 0;
+    let position = from === 'live' ? await liveStartOffset(handle, (await handle.stat()).size) : 0;
     let lastGrowth = Date.now();
     while (!gone && !ctx.stop.aborted) {
       const { size } = await handle.stat();
@@ -380,6 +383,64 @@ async function followFile(
     res.off('close', onGone);
     await handle.close();
     if (!res.writableEnded) res.end();
+  }
+}
+
+/** Bytes from the end of a file searched for a random access point (≈ 85 s at 3 Mb/s). */
+const LIVE_SCAN_BYTES = 188 * 170_000;
+/** Packets before a random access point searched for the PAT the muxer writes ahead of it. */
+const PAT_LOOKBACK_PACKETS = 16;
+
+/**
+ * Where a viewer joining a growing MPEG-TS file (ISO/IEC 13818-1) should start: the PAT just before the
+ * last video PES that starts a random access point (payload_unit_start_indicator, random_access_indicator
+ * in the adaptation field, PES stream_id 0xE0–0xEF), searched in the last {@link LIVE_SCAN_BYTES}; the
+ * packet of that PES if no PAT precedes it closely; 0 when there is none. trackrec's muxer writes PAT and
+ * PMT before every IDR, so the stream from there decodes on its own.
+ */
+async function liveStartOffset(handle: FileHandle, size: number): Promise<number> {
+  const end = size - (size % 188);
+  const floor = Math.max(0, end - LIVE_SCAN_BYTES);
+  const chunkPackets = 5000;
+  const buf = new Uint8Array(188 * chunkPackets);
+  for (let chunkEnd = end; chunkEnd > floor; chunkEnd -= buf.byteLength) {
+    const chunkStart = Math.max(floor, chunkEnd - buf.byteLength);
+    const bytes = buf.subarray(0, chunkEnd - chunkStart);
+    await readFully(handle, bytes, chunkStart);
+    for (let p = bytes.byteLength - 188; p >= 0; p -= 188) {
+      if (!isVideoRandomAccess(bytes, p)) continue;
+      const at = chunkStart + p;
+      const back = Math.min(at, 188 * PAT_LOOKBACK_PACKETS);
+      const before = new Uint8Array(back);
+      await readFully(handle, before, at - back);
+      for (let q = back - 188; q >= 0; q -= 188) {
+        const pid = ((before[q + 1]! & 0x1f) << 8) | before[q + 2]!;
+        if (before[q] === 0x47 && pid === 0 && (before[q + 1]! & 0x40) !== 0) return at - back + q;
+      }
+      return at;
+    }
+  }
+  return 0;
+}
+
+function isVideoRandomAccess(b: Uint8Array, p: number): boolean {
+  if (b[p] !== 0x47 || (b[p + 1]! & 0x40) === 0) return false; // sync_byte, payload_unit_start_indicator
+  const afc = (b[p + 3]! >> 4) & 3; // adaptation_field_control
+  if (afc !== 3) return false;
+  const afLength = b[p + 4]!; // adaptation_field_length
+  if (afLength === 0 || (b[p + 5]! & 0x40) === 0) return false; // random_access_indicator
+  const s = p + 5 + afLength;
+  if (s + 4 > p + 188) return false;
+  // packet_start_code_prefix 00 00 01, stream_id of a video stream.
+  return b[s] === 0 && b[s + 1] === 0 && b[s + 2] === 1 && (b[s + 3]! & 0xf0) === 0xe0;
+}
+
+async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < into.byteLength) {
+    const { bytesRead } = await handle.read(into, done, into.byteLength - done, position + done);
+    if (bytesRead === 0) throw new Error('file shrank while being read');
+    done += bytesRead;
   }
 }
 

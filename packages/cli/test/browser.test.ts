@@ -1,13 +1,13 @@
 /**
  * The serve page in a real browser: Debian's chromium (software decoding, no GPU) driven by
- * playwright-core plays an HLS recording through hls.js and MPEG-TS recordings through mpegts.js, one
- * finished and one still growing. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
+ * playwright-core plays HLS through hls.js and MPEG-TS through mpegts.js, each finished and while it
+ * is still being written. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
  */
 
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsMuxer } from '@trackrec/muxer';
-import { SegmentSink } from '@trackrec/node-writer';
+import { FileSink, SegmentSink } from '@trackrec/node-writer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingServer, startServer } from '../src/server.js';
@@ -42,7 +42,6 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
   const root = tempDir('browser');
   let server: RecordingServer;
   let browser: Browser;
-  let tsBytes: Buffer;
   const requests: string[] = [];
 
   beforeAll(async () => {
@@ -50,7 +49,6 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     const spec = { durationS: 4, width: WIDTH, height: HEIGHT, keyframeIntervalS: 1 };
     await writeTsRecording(join(root, 'finished.ts'), spec);
     await writeHlsRecording(join(root, 'room'), { ...spec, targetDuration: 1 });
-    tsBytes = readFileSync(join(root, 'finished.ts'));
     server = await startServer({ root, followIdleMs: 3000, log: (line) => requests.push(line) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -136,31 +134,33 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     await page.close();
   });
 
-  it('plays a .ts while it is still being written, following it as it grows', async () => {
-    const path = join(root, 'growing.ts');
-    // About half a second of the recording, then the rest appended in real time while the page plays.
-    const first = 188 * Math.floor(tsBytes.byteLength / 8 / 188);
-    writeFileSync(path, tsBytes.subarray(0, first));
-    let written = first;
-    const step = 188 * Math.ceil((tsBytes.byteLength - first) / 16 / 188);
-    const writer = setInterval(() => {
-      if (written >= tsBytes.byteLength) return;
-      const next = Math.min(tsBytes.byteLength, written + step);
-      appendFileSync(path, tsBytes.subarray(written, next));
-      written = next;
-    }, 220);
+  it('plays a .ts while it is still being written, joining at its last keyframe', async () => {
+    const { steps } = await mediaSteps({ durationS: 8, width: WIDTH, height: HEIGHT, keyframeIntervalS: 1 });
+    const file = new FileSink(join(root, 'growing.ts'), { fsync: 'none' });
+    const mux = new TsMuxer({ sink: file.asTsSink() });
+    // 2.5 s are already recorded when the viewer arrives (keyframes at 0, 1 and 2 s); the rest comes
+    // in real time.
+    let next = 0;
+    const writeUntil = (t: number): void => {
+      while (next < steps.length && steps[next]!.t < t) steps[next++]!.run(mux);
+    };
+    writeUntil(2.5);
+    const started = Date.now();
+    const writer = setInterval(() => writeUntil(2.5 + (Date.now() - started) / 1000), 40);
     try {
       const page = await browser.newPage();
-      const p = await playUntil(page, 'growing.ts', 1.5);
+      const p = await playUntil(page, 'growing.ts', 1.2);
       expect(p.error).toBeNull();
+      expect(p.kind).toBe('ts');
       expect(p.videoWidth).toBe(WIDTH);
-      expect(p.currentTime).toBeGreaterThan(1.5);
-      // Playback went past what the file held when the page opened (an eighth of 4 s).
-      expect(written).toBeGreaterThan(first);
-      const live = await page.evaluate(() =>
+      expect(p.videoHeight).toBe(HEIGHT);
+      // Joined at the 2 s keyframe with 0.5 s on disk: playing 1.2 s needed what was written later.
+      expect(next).toBeGreaterThan(0);
+      expect(steps[next - 1]!.t).toBeGreaterThan(3.2);
+      const listed = await page.evaluate(() =>
         (globalThis as unknown as PageGlobals).trackrec!.recordings().find((r) => r.path === 'growing.ts'),
       );
-      expect(live?.live).toBe(true);
+      expect(listed?.live).toBe(true);
       await page.close();
       // mpegts.js read it through one follow stream (chunked, open while the file grew), ended by the
       // page going away, not by re-requesting.
@@ -169,10 +169,13 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(requests.filter((l) => l.includes('growing.ts'))).toEqual([
-        'GET /media/growing.ts?follow=1 200 (aborted)',
+        'GET /media/growing.ts?follow=1&from=live 200 (aborted)',
       ]);
     } finally {
       clearInterval(writer);
+      writeUntil(Number.POSITIVE_INFINITY);
+      mux.close();
+      file.close();
     }
   });
 

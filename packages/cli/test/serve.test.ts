@@ -11,6 +11,7 @@ import {
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { inspectTs } from '@trackrec/muxer/inspect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRange, type RecordingEntry, type RecordingServer, startServer } from '../src/server.js';
 import { get } from './helpers/http.js';
@@ -248,6 +249,37 @@ describe('serve: a growing .ts', () => {
     expect(Buffer.concat(received).equals(tsBytes)).toBe(true);
     // It ended because the file stopped growing (followIdleMs 400), not before.
     expect(res.endedAt - lastAppendAt).toBeGreaterThanOrEqual(350);
+  });
+
+  it('starts a live viewer at the tables before the last keyframe (from=live)', async () => {
+    // Two seconds with a keyframe every second: the last IDR is about halfway.
+    const path = join(root, 'joined.ts');
+    writeFileSync(path, tsBytes);
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/media/joined.ts?follow=1&from=live' },
+        (res) => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body.byteLength % 188).toBe(0);
+    expect(body.byteLength).toBeGreaterThan(tsBytes.byteLength / 4);
+    expect(body.byteLength).toBeLessThan((tsBytes.byteLength * 3) / 4);
+    // A suffix of the file that starts with a PAT ...
+    expect(body.equals(tsBytes.subarray(tsBytes.byteLength - body.byteLength))).toBe(true);
+    expect(body[0]).toBe(0x47);
+    expect(((body[1]! & 0x1f) << 8) | body[2]!).toBe(0);
+    // ... and checks clean on its own: tables first, first video frame an IDR, one keyframe (the last).
+    const report = inspectTs(new Uint8Array(body));
+    expect(report.violations).toEqual([]);
+    const video = report.streams.find((s) => s.codec === 'h264')!;
+    expect(video.keyframes).toBe(1);
+    expect(video.frames).toBe(30);
   });
 
   it('stops following when the client goes away', async () => {
