@@ -421,3 +421,30 @@ describe('bounded memory', () => {
     expect((heap.at(-1) ?? 0) - (heap[0] ?? 0)).toBeLessThan(32 * 1024 * 1024);
   });
 });
+
+describe('codecs', () => {
+  it('records Opus audio in TS (decodable)', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'opus' },
+      video: false,
+      encoding: { audioCodec: 'opus' },
+    });
+    await rec.start();
+    const audio = new SyntheticAudio();
+    rec.attachAudio(audio.stream());
+    await audio.run(1200);
+    const info = await rec.stop();
+    await audio.close();
+    const report = inspectFile(info.file?.location as string);
+    expect(report.streams.map((s) => s.codec)).toEqual(['opus']);
+    expect(report.streams[0]?.durationMs).toBeGreaterThan(1000);
+    if (judgeAvailable('ffprobe')) {
+      expect(ffmpegDecode(info.file?.location as string)).toEqual({ status: 0, stderr: '' });
+      const a = ffprobeStreams(info.file?.location as string)[0];
+      expect(a?.codec_name).toBe('opus');
+      expect(Number(a?.nb_read_frames)).toBeGreaterThan(45); // 20 ms packets
+    }
+  });
+});
