@@ -10,7 +10,9 @@
  * produced per second of muxing time, "in MB/s" the elementary-stream bytes consumed per second.
  * Fragmentation differs by design: trackrec cuts at every keyframe and at least every 1 s, FFmpeg at every
  * keyframe (2 s), mediabunny at the first keyframe after 1 s. Environment: TRACKREC_BENCH_RUNS (timed runs
- * per muxer, default 21), TRACKREC_BENCH_SECONDS (media duration, default 60).
+ * per muxer, default 21), TRACKREC_BENCH_SECONDS (media duration, default 60), TRACKREC_BENCH_DEBUG (print
+ * every run's time). Each timed run follows a full collection and a 100 ms pause, so the collector's
+ * concurrent sweeping does not land on the next contender.
  */
 import {
   BufferTarget,
@@ -239,7 +241,7 @@ interface Result {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 25));
+  return new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 function median(xs: number[]): number {
@@ -360,6 +362,7 @@ async function main(): Promise<void> {
     ffmpeg_ms: round(f.medianMs, 2),
     mediabunny_ms: round(m.medianMs, 2),
     speedup_vs_ffmpeg: round(f.medianMs / t.medianMs, 2),
+    min_ms_vs_ffmpeg: round(f.minMs / t.minMs, 2),
     speedup_vs_mediabunny: round(m.medianMs / t.medianMs, 2),
     trackrec_out_mb: round(t.outBytes / 1e6, 2),
     ffmpeg_out_mb: round(f.outBytes / 1e6, 2),

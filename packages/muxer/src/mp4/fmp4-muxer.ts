@@ -144,6 +144,9 @@ export class Fmp4Muxer {
   private readonly dataOffsetAt: number[] = [];
   private readonly tailScratch: ByteBuffer = { buffer: new Uint8Array(0) };
   private readonly scan: AvcSampleScan = avcSampleScan();
+  /** Output of {@link timestamps}: the packet's pts and dts in media timescale units. */
+  private tsPts = 0;
+  private tsDts = 0;
   private readonly info: Fmp4ChunkInfo = {
     kind: 'init',
     newInit: false,
@@ -379,8 +382,8 @@ export class Fmp4Muxer {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Validates and converts timestamps; returns [pts, dts] in media units or throws. */
-  private timestamps(track: Track, pts: number, dtsIn: number): [number, number] {
+  /** Validates and converts timestamps into {@link tsPts}/{@link tsDts} (media units), or throws. */
+  private timestamps(track: Track, pts: number, dtsIn: number): void {
     const p = rescale(pts, track.inputTimescale, track.timescale);
     const d = rescale(dtsIn, track.inputTimescale, track.timescale);
     if (d < 0 || !Number.isSafeInteger(p) || !Number.isSafeInteger(d)) {
@@ -404,7 +407,8 @@ export class Fmp4Muxer {
     if (track.lastDts !== NO_DTS && d - track.lastDts > 0xffffffff) {
       throw new MuxerInputError('INVALID_TIMESTAMP', `dts ${dtsIn} jumps too far ahead`, track.id);
     }
-    return [p, d];
+    this.tsPts = p;
+    this.tsDts = d;
   }
 
   private writeVideo(
@@ -414,7 +418,9 @@ export class Fmp4Muxer {
     dtsIn: number,
     keyflag: boolean | undefined,
   ): void {
-    const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
+    this.timestamps(track, ptsIn, dtsIn);
+    const pts = this.tsPts;
+    const dts = this.tsDts;
     const scan = this.scan;
     const at = track.base + track.dataLength;
     if (track.lengthSize > 0) {
@@ -530,7 +536,9 @@ export class Fmp4Muxer {
       track.channelCount = channels === 7 ? 8 : channels;
       this.describe(track);
     }
-    const [pts, dts] = this.timestamps(track, ptsIn, dtsIn);
+    this.timestamps(track, ptsIn, dtsIn);
+    const pts = this.tsPts;
+    const dts = this.tsDts;
     // Accepted: nothing below throws.
     const at = track.base + track.dataLength;
     const buf = track.data;
