@@ -81,15 +81,11 @@ const FOLLOW_CHUNK = 256 * 1024;
 
 const require = createRequire(import.meta.url);
 
-interface Asset {
-  path: string;
-  type: string;
-}
-
-const VENDOR: Record<string, Asset> = {
-  '/vendor/hls.min.js': { path: require.resolve('hls.js/dist/hls.min.js'), type: CONTENT_TYPES['.js']! },
-  '/vendor/mpegts.js': { path: require.resolve('mpegts.js/dist/mpegts.js'), type: CONTENT_TYPES['.js']! },
-};
+/** The players, resolved from node_modules when first asked for (no CDN). */
+const VENDOR = new Map([
+  ['/vendor/hls.min.js', 'hls.js/dist/hls.min.js'],
+  ['/vendor/mpegts.js', 'mpegts.js/dist/mpegts.js'],
+]);
 
 /** Starts the server on 127.0.0.1. */
 export async function startServer(options: ServeOptions): Promise<RecordingServer> {
@@ -189,9 +185,10 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     send(res, 200, CONTENT_TYPES['.js']!, APP_JS);
     return;
   }
-  const vendor = VENDOR[path];
+  const vendor = VENDOR.get(path);
   if (vendor !== undefined) {
-    send(res, 200, vendor.type, await readFile(vendor.path));
+    res.setHeader('Cache-Control', 'max-age=3600');
+    send(res, 200, CONTENT_TYPES['.js']!, await readFile(require.resolve(vendor)));
     return;
   }
   if (path === '/api/recordings') {
