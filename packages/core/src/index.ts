@@ -20,6 +20,7 @@ export { type LogFn, type RecorderLogger, silentLogger } from './log.js';
 export { type MetricSample, toMetricSamples } from './metrics.js';
 export {
   expandTemplate,
+  fitComponents,
   MAX_COMPONENT_BYTES,
   MAX_VALUE_BYTES,
   resolveInside,

@@ -105,6 +105,23 @@ export function expandTemplate(template: string, values: TemplateValues): string
 }
 
 /**
+ * Cuts every `/`-separated component of an expanded template to {@link MAX_COMPONENT_BYTES} minus
+ * `reserve` UTF-8 bytes (keeping the end of the last component, usually its extension), so long
+ * user-supplied values shorten a name instead of failing the recording.
+ */
+export function fitComponents(name: string, reserve = 0): string {
+  const max = MAX_COMPONENT_BYTES - reserve;
+  const parts = name.split('/');
+  return parts
+    .map((part, i) => {
+      if (Buffer.byteLength(part, 'utf8') <= max) return part;
+      const ext = i === parts.length - 1 ? (/\.[A-Za-z0-9]{1,8}$/.exec(part)?.[0] ?? '') : '';
+      return truncateUtf8(part.slice(0, part.length - ext.length), max - ext.length) + ext;
+    })
+    .join('/');
+}
+
+/**
  * Resolves a relative `name` (an expanded template) under `dir` and returns the absolute path,
  * throwing a `RangeError` naming `option` when it would leave `dir`: absolute paths, `..` components,
  * NUL, backslashes, empty components or components over {@link MAX_COMPONENT_BYTES} UTF-8 bytes.

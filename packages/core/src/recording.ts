@@ -29,7 +29,7 @@ import { FileSink, SegmentSink } from '@trackrec/node-writer';
 import { AudioTimeline, VideoTimeline } from './clock.js';
 import { RecorderError } from './errors.js';
 import { childLogger, type RecorderLogger, silentLogger } from './log.js';
-import { expandTemplate, resolveInside } from './names.js';
+import { expandTemplate, fitComponents, resolveInside } from './names.js';
 import type {
   FileInfo,
   HealthWarning,
@@ -379,15 +379,13 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       }
       this.#mux = mux;
     } catch (error) {
-      const code = error instanceof TypeError || error instanceof RangeError ? null : 'ENCODER';
+      // Option errors and RecorderErrors (outputs) pass as they are; anything else came from an encoder.
       const failure =
-        code === null || error instanceof RecorderError
-          ? (error as Error)
-          : new RecorderError(
-              this.#file === null && this.#hls === null ? 'DISK' : code,
-              `recording ${this.id} could not start: ${errorMessage(error)}`,
-              { cause: error },
-            );
+        error instanceof TypeError || error instanceof RangeError || error instanceof RecorderError
+          ? error
+          : new RecorderError('ENCODER', `recording ${this.id} could not start: ${errorMessage(error)}`, {
+              cause: error,
+            });
       return this.#finish('FAILED', failure);
     }
     if (this.#finishing) return this.#finishing;
@@ -417,7 +415,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     try {
       if (wantFile) {
         const fileOpts = typeof o.file === 'object' ? o.file : {};
-        let name = expandTemplate(fileOpts.filepath ?? defaultTemplate, names);
+        let name = fitComponents(expandTemplate(fileOpts.filepath ?? defaultTemplate, names), 8);
         if (!name.endsWith('.ts')) name += '.ts';
         let path = resolveInside(dir, name, 'options.file.filepath');
         mkdirSync(dirname(path), { recursive: true });
@@ -430,7 +428,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       }
       if (o.segments) {
         const s = o.segments;
-        const prefixTemplate = expandTemplate(s.filenamePrefix ?? defaultTemplate, names);
+        // Room for node-writer's `_00000.ts` / timestamp suffix and our `-n`.
+        const prefixTemplate = fitComponents(expandTemplate(s.filenamePrefix ?? defaultTemplate, names), 40);
         let prefixPath = resolveInside(dir, prefixTemplate, 'options.segments.filenamePrefix');
         for (let n = 1; s.playlistName === undefined && isTaken(`${prefixPath}.m3u8`); n++) {
           prefixPath = resolveInside(dir, `${prefixTemplate}-${n}`, 'options.segments.filenamePrefix');

@@ -2,7 +2,14 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expandTemplate, MAX_VALUE_BYTES, resolveInside, sanitizeComponent } from '../src/names.js';
+import {
+  expandTemplate,
+  fitComponents,
+  MAX_COMPONENT_BYTES,
+  MAX_VALUE_BYTES,
+  resolveInside,
+  sanitizeComponent,
+} from '../src/names.js';
 import { TrackRecording } from '../src/recording.js';
 import { inspectFile, removeDir, SyntheticAudio, tempDir } from './helpers.js';
 
@@ -87,6 +94,25 @@ describe('expandTemplate', () => {
     expect(s).toBe('r/RM_1/p/TR_9/video/camera/20250102030405');
     expect(expandTemplate('{time}', { date })).toMatch(/^\d{4}-\d\d-\d\dT\d{6}$/);
     expect(expandTemplate('{room_name}', {})).toBe('unknown');
+  });
+});
+
+describe('fitComponents', () => {
+  it('shortens long components, keeping the extension, so long names never fail a recording', () => {
+    const long = expandTemplate('{room_name}-{publisher_identity}-{track_id}-{track_source}.ts', {
+      roomName: 'r'.repeat(500),
+      publisherIdentity: 'é'.repeat(500),
+      trackId: 't'.repeat(500),
+      trackSource: 's'.repeat(500),
+    });
+    expect(Buffer.byteLength(long)).toBeGreaterThan(MAX_COMPONENT_BYTES);
+    const fitted = fitComponents(`dir/${long}`, 8);
+    const [d, file] = fitted.split('/');
+    expect(d).toBe('dir');
+    expect(file?.endsWith('.ts')).toBe(true);
+    expect(Buffer.byteLength(file as string)).toBeLessThanOrEqual(MAX_COMPONENT_BYTES - 8);
+    expect(resolveInside('/rec', fitted, 'x')).toBe(`/rec/${fitted}`);
+    expect(fitComponents('short/name.ts')).toBe('short/name.ts');
   });
 });
 
