@@ -149,6 +149,17 @@ describe('trackrec probe <playlist.m3u8>', () => {
     expect(human.stdout).toContain('EXT-X-ENDLIST present (finished)');
   });
 
+  it('probes the playlist of an HLS recording directory', async () => {
+    const r = await runCli(['probe', hls, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json.at(-1)).toMatchObject({ type: 'playlist', path: join(hls, 'playlist.m3u8'), ok: true });
+    const empty = join(dir, 'empty-dir');
+    mkdirSync(empty);
+    const none = await runCli(['probe', empty]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`${empty} holds no playlist`);
+  });
+
   it('refuses segment URIs that leave the playlist directory, and reports missing segments', async () => {
     const sub = join(dir, 'hostile');
     mkdirSync(sub);

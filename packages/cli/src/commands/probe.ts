@@ -2,11 +2,13 @@
  * `trackrec probe`: the muxer's MPEG-TS checker in human (or JSON Lines) form.
  */
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatReport, type InspectOptions } from '@trackrec/muxer/inspect';
 import { numberOption, onePositional, UsageError } from '../args.js';
 import { EXIT, writeJsonLine } from '../io.js';
+import { parseMediaPlaylist } from '../m3u8.js';
 import { probePlaylist, probeTsFile } from '../probe.js';
 import type { Command } from './command.js';
 
@@ -16,12 +18,13 @@ const NAME = 'probe';
 export const probeCommand: Command = {
   name: NAME,
   summary: 'check an MPEG-TS file or every segment of an HLS playlist',
-  help: `Usage: trackrec probe <file.ts | playlist.m3u8> [options]
+  help: `Usage: trackrec probe <file.ts | playlist.m3u8 | hls-dir> [options]
 
 Checks a recording with the muxer's independent MPEG-TS checker: streams, duration, PCR and
 PAT/PMT intervals, DTS−PCR, continuity, PES and codec framing. A playlist's segments are each
 checked; the summary gives the segment count, durations and whether EXT-X-ENDLIST is present
-(without it the recording is still growing, or crashed: see trackrec repair).
+(without it the recording is still growing, or crashed: see trackrec repair). A directory
+stands for the HLS recording in it (its EVENT playlist).
 
 Options:
   --json                 JSON Lines: for a playlist one line per segment, then a summary line
@@ -38,7 +41,7 @@ Exit codes: 0 no violation, 1 violations or unreadable segments, 2 usage error.`
     'max-violations': { type: 'string' },
   },
   async run({ values, positionals, io }) {
-    const target = resolve(io.cwd ?? process.cwd(), onePositional(NAME, positionals, 'file or playlist'));
+    let target = resolve(io.cwd ?? process.cwd(), onePositional(NAME, positionals, 'file or playlist'));
     const options: InspectOptions = {};
     const pcr = numberOption(NAME, values, 'max-pcr-gap', { min: 1 });
     const table = numberOption(NAME, values, 'max-table-gap', { min: 1 });
@@ -57,7 +60,9 @@ Exit codes: 0 no violation, 1 violations or unreadable segments, 2 usage error.`
         NAME,
       );
     }
-    if (!info.isFile()) throw new UsageError(`${target} is not a file`, NAME);
+    if (info.isDirectory()) {
+      target = recordingPlaylist(target);
+    } else if (!info.isFile()) throw new UsageError(`${target} is not a file`, NAME);
 
     if (target.toLowerCase().endsWith('.m3u8')) {
       const result = await probePlaylist(target, options);
@@ -105,4 +110,20 @@ function indent(text: string, prefix: string): string {
     .split('\n')
     .map((l) => prefix + l)
     .join('\n');
+}
+
+/** The playlist of the HLS recording in `dir`: the only one, or the only one with EXT-X-PLAYLIST-TYPE. */
+function recordingPlaylist(dir: string): string {
+  const names = readdirSync(dir).filter((n) => !n.startsWith('.') && n.toLowerCase().endsWith('.m3u8'));
+  if (names.length === 1) return join(dir, names[0]!);
+  const typed = names.filter(
+    (n) => parseMediaPlaylist(readFileSync(join(dir, n), 'utf8')).playlistType !== null,
+  );
+  if (typed.length === 1) return join(dir, typed[0]!);
+  throw new UsageError(
+    names.length === 0
+      ? `${dir} holds no playlist`
+      : `${dir} holds ${names.length} playlists (${names.join(', ')}): name one`,
+    NAME,
+  );
 }
