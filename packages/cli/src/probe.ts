@@ -79,9 +79,13 @@ export interface PlaylistProbe {
 /**
  * Checks every segment of an HLS media playlist with {@link probeTsFile}. Segment URIs are resolved
  * relative to the playlist; a URI that leaves the playlist's directory (also through a symbolic link)
- * is refused, never read.
+ * is refused, never read. `onSegment` sees each segment's result as soon as it is checked.
  */
-export async function probePlaylist(path: string, options?: InspectOptions): Promise<PlaylistProbe> {
+export async function probePlaylist(
+  path: string,
+  options?: InspectOptions,
+  onSegment?: (segment: SegmentProbe) => void,
+): Promise<PlaylistProbe> {
   const abs = resolve(path);
   const playlist: MediaPlaylist = parseMediaPlaylist(await readFile(abs, 'utf8'));
   const dir = dirname(abs);
@@ -125,6 +129,7 @@ export async function probePlaylist(path: string, options?: InspectOptions): Pro
     } catch (err) {
       probe.error = err instanceof Error ? err.message : String(err);
     }
+    onSegment?.(probe);
   }
   const badSegments = segments.filter((s) => !s.ok).length;
   return {

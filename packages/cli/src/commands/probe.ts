@@ -9,7 +9,7 @@ import { formatReport, type InspectOptions } from '@trackrec/muxer/inspect';
 import { numberOption, onePositional, UsageError } from '../args.js';
 import { EXIT, writeJsonLine } from '../io.js';
 import { parseMediaPlaylist } from '../m3u8.js';
-import { probePlaylist, probeTsFile } from '../probe.js';
+import { probePlaylist, probeTsFile, type SegmentProbe } from '../probe.js';
 import type { Command } from './command.js';
 
 const NAME = 'probe';
@@ -65,32 +65,22 @@ Exit codes: 0 no violation, 1 violations or unreadable segments, 2 usage error.`
     } else if (!info.isFile()) throw new UsageError(`${target} is not a file`, NAME);
 
     if (target.toLowerCase().endsWith('.m3u8')) {
-      const result = await probePlaylist(target, options);
+      // Each segment is printed as soon as it is checked: a long recording shows progress.
+      if (!json) io.stdout.write(`${target}: HLS media playlist\n`);
+      const result = await probePlaylist(target, options, (s) => {
+        if (json) writeJsonLine(io.stdout, { type: 'segment', ...s });
+        else io.stdout.write(`${segmentLines(s).join('\n')}\n`);
+      });
       if (json) {
-        for (const s of result.segments) writeJsonLine(io.stdout, { type: 'segment', ...s });
         const { segments: _segments, ...summary } = result;
         writeJsonLine(io.stdout, { type: 'playlist', ...summary });
       } else {
-        const out: string[] = [`${result.path}: HLS media playlist`];
-        for (const s of result.segments) {
-          const extinf = s.extinf === null ? 'no EXTINF' : `EXTINF ${s.extinf.toFixed(3)} s`;
-          if (s.report === null) {
-            out.push(`  ${s.uri}: ${extinf}, ERROR ${s.error}`);
-            continue;
-          }
-          const r = s.report;
-          out.push(
-            `  ${s.uri}: ${extinf}, media ${(r.durationMs / 1000).toFixed(3)} s, ${r.bytes} bytes, ` +
-              (r.ok ? 'ok' : `${r.violationTotal} violations`),
-          );
-          if (!r.ok) out.push(indent(formatReport(r), '    '));
-        }
-        out.push(
+        const out = [
           `segments: ${result.segmentCount} (${result.badSegments} with problems), ` +
             `listed ${result.listedDuration.toFixed(3)} s, media ${result.measuredDuration.toFixed(3)} s, ` +
             `target ${result.targetDuration ?? 'n/a'} s, ` +
             (result.ended ? 'EXT-X-ENDLIST present (finished)' : 'no EXT-X-ENDLIST (growing or crashed)'),
-        );
+        ];
         for (const p of result.problems) out.push(`problem: ${p}`);
         out.push(result.ok ? 'result: ok' : 'result: VIOLATIONS');
         io.stdout.write(`${out.join('\n')}\n`);
@@ -126,4 +116,17 @@ function recordingPlaylist(dir: string): string {
       : `${dir} holds ${names.length} playlists (${names.join(', ')}): name one`,
     NAME,
   );
+}
+
+/** The human lines of one segment: a summary, and the full report when it has violations. */
+function segmentLines(s: SegmentProbe): string[] {
+  const extinf = s.extinf === null ? 'no EXTINF' : `EXTINF ${s.extinf.toFixed(3)} s`;
+  if (s.report === null) return [`  ${s.uri}: ${extinf}, ERROR ${s.error}`];
+  const r = s.report;
+  const lines = [
+    `  ${s.uri}: ${extinf}, media ${(r.durationMs / 1000).toFixed(3)} s, ${r.bytes} bytes, ` +
+      (r.ok ? 'ok' : `${r.violationTotal} violations`),
+  ];
+  if (!r.ok) lines.push(indent(formatReport(r), '    '));
+  return lines;
 }
