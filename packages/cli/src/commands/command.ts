@@ -1,5 +1,5 @@
 /**
- * The shape of a CLI command. The command table ({@link ../commands/index.ts}) lists them; `main`
+ * The shape of a CLI command. The command table (`COMMANDS` in `commands/index.ts`) lists them; `main`
  * dispatches on the first argument, and `--help` prints each command's usage.
  */
 
