@@ -19,6 +19,7 @@ import {
   type AudioFrameLike,
   type EncodedAudioPacket,
   type EncodedVideoPacket,
+  EncoderError,
   VIDEO_PRESETS,
   VideoBufferType,
   VideoEncoder,
@@ -166,6 +167,24 @@ function silence(samples: number, sampleRate: number, channels: number): AudioFr
   return { data: new Int16Array(samples * channels), sampleRate, channels, samplesPerChannel: samples };
 }
 
+/** Checked before the frame is counted on the clock, so a frame the encoder would refuse changes nothing. */
+function plausibleAudio(f: AudioFrameLike): boolean {
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    f.data instanceof Int16Array &&
+    Number.isInteger(f.sampleRate) &&
+    f.sampleRate >= 8000 &&
+    f.sampleRate <= 192_000 &&
+    Number.isInteger(f.channels) &&
+    f.channels >= 1 &&
+    f.channels <= 8 &&
+    Number.isInteger(f.samplesPerChannel) &&
+    f.samplesPerChannel > 0 &&
+    f.data.length >= f.samplesPerChannel * f.channels
+  );
+}
+
 /** A regular file exists at `path` (devices such as /dev/null are written in place). */
 function isTaken(path: string): boolean {
   try {
@@ -247,6 +266,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
   #videoEncoded = 0;
   #videoDropped = 0;
   #fillerFrames = 0;
+  #invalidFrames = 0;
 
   // Audio.
   readonly #audioTimeline = new AudioTimeline();
@@ -608,6 +628,19 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         },
         (error: unknown) => {
           this.#encodeDone();
+          if (error instanceof EncoderError && error.code === 'INVALID_INPUT') {
+            // One bad frame from a remote source must not end the recording: drop it.
+            this.#videoDropped++;
+            this.#invalidFrames++;
+            if (this.#invalidFrames === 1 || this.#invalidFrames % 100 === 0) {
+              this.logger.warn(
+                { count: this.#invalidFrames },
+                `dropped an invalid video frame: ${error.message}`,
+              );
+            }
+            this.#kickVideo();
+            return;
+          }
           if (this.#status === 'ACTIVE') {
             this.#fail(
               new RecorderError('ENCODER', `video encoder failed: ${errorMessage(error)}`, { cause: error }),
@@ -636,6 +669,10 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     const encoder = this.#audioEncoder;
     if (this.#status !== 'ACTIVE' || !encoder) return;
     this.#audioIn++;
+    if (!plausibleAudio(frame)) {
+      this.logger.warn('dropped an invalid audio frame (bad rate, channels, or sample count)');
+      return;
+    }
     this.#lastAudioArrivalUs = arrival;
     this.#audioChannels = frame.channels;
     const adj = this.#audioTimeline.accept(frame.samplesPerChannel, frame.sampleRate, arrival);
@@ -664,6 +701,10 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       }
       this.#onAudioPackets(encoder.encode(input));
     } catch (error) {
+      if (error instanceof EncoderError && error.code === 'INVALID_INPUT') {
+        this.logger.warn(`dropped an invalid audio frame: ${error.message}`);
+        return;
+      }
       this.#fail(
         new RecorderError('ENCODER', `audio encoder failed: ${errorMessage(error)}`, { cause: error }),
       );

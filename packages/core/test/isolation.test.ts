@@ -189,3 +189,66 @@ describe('watchdog: file not growing', () => {
     expect(warnings[0]?.message).toContain('sink.ts');
   });
 });
+
+describe('encoder faults', () => {
+  it('a recording whose encoder cannot open fails alone with a clear error', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    const bad = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'bad' },
+      encoding: { ...small, hardware: 'vaapi' }, // explicitly requested, absent here
+      id: 'bad',
+    });
+    const good = new TrackRecording({ outputDir: out, file: { filepath: 'good' }, video: false, id: 'good' });
+    const [badInfo] = await Promise.all([bad.start(), good.start()]);
+    expect(badInfo.status).toBe('FAILED');
+    expect(badInfo.errorCause).toBeInstanceOf(RecorderError);
+    expect((badInfo.errorCause as RecorderError).code).toBe('ENCODER');
+    expect(badInfo.error).toMatch(/VA-API|vaapi/i);
+    const audio = new SyntheticAudio();
+    good.attachAudio(audio.stream());
+    await audio.run(600);
+    const ok = await good.stop();
+    await audio.close();
+    expect(ok.status).toBe('COMPLETE');
+    inspectFile(ok.file?.location as string);
+  });
+
+  it('drops invalid frames from a source and goes on', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    const rec = new TrackRecording({ outputDir: out, file: { filepath: 'invalid' }, encoding: small });
+    await rec.start();
+    const video = new SyntheticVideo(320, 240);
+    rec.attachVideo(video.stream());
+    const run = video.run(800);
+    await new Promise((r) => setTimeout(r, 300));
+    // A frame whose buffer is far too short for its size, and an audio frame with no channels.
+    rec.pushVideoFrame({
+      frame: {
+        data: new Uint8Array(10),
+        width: 320,
+        height: 240,
+        type: 5,
+        convert: () => {
+          throw new Error('no');
+        },
+      },
+      timestampUs: 1,
+    });
+    rec.pushAudioFrame({
+      data: new Int16Array(480),
+      sampleRate: 48_000,
+      channels: 0,
+      samplesPerChannel: 480,
+    });
+    await run;
+    const info = await rec.stop();
+    await video.close();
+    expect(info.status).toBe('COMPLETE');
+    expect(rec.metrics().video?.framesDropped).toBeGreaterThanOrEqual(1);
+    inspectFile(info.file?.location as string);
+    if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(info.file?.location as string).status).toBe(0);
+  });
+});
