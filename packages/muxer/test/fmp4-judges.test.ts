@@ -5,6 +5,9 @@
  * truncated file decodable up to its last whole fragment, and the progressive file rebuilt from the
  * fragments decoding to the same packets.
  */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   completeFragmentedLength,
@@ -26,6 +29,7 @@ import {
   ffmpegJudge,
   ffprobePackets,
   judgeRuns,
+  runTool,
   tempDir,
   writeTs,
 } from './helpers/judges.js';
@@ -270,6 +274,105 @@ describe('fMP4 resolution change decoded by FFmpeg', () => {
       expect(r.packets.map((p) => p.dts)).toEqual(frames.map((f) => f.dts + offset));
     }
   });
+});
+
+/** Decodes an MP4 with GStreamer (qtdemux, openh264dec, faad/opusdec) into raw video and audio files. */
+function gstDecodeMp4(
+  path: string,
+  audio: 'aac' | 'opus',
+  out: string,
+): { video: Uint8Array; pcm: Uint8Array; problems: string[] } {
+  const videoOut = `${out}.yuv`;
+  const audioOut = `${out}.pcm`;
+  const decoder = audio === 'aac' ? ['aacparse', '!', 'faad'] : ['opusparse', '!', 'opusdec'];
+  const r = runTool(
+    'gst-launch-1.0',
+    [
+      '-q',
+      'filesrc',
+      `location=${path}`,
+      '!',
+      'qtdemux',
+      'name=d',
+      'd.video_0',
+      '!',
+      'queue',
+      '!',
+      'h264parse',
+      '!',
+      'openh264dec',
+      '!',
+      'videoscale',
+      '!',
+      'video/x-raw,format=I420,width=64,height=36',
+      '!',
+      'filesink',
+      `location=${videoOut}`,
+      'd.audio_0',
+      '!',
+      'queue',
+      '!',
+      ...decoder,
+      '!',
+      'audioconvert',
+      '!',
+      'audio/x-raw,format=S16LE',
+      '!',
+      'filesink',
+      `location=${audioOut}`,
+    ],
+    {
+      env: {
+        ...process.env,
+        GST_DEBUG: '*:1,qtdemux:2,h264parse:2,aacparse:2,opusparse:2,opusdec:2',
+        GST_DEBUG_NO_COLOR: '1',
+      },
+    },
+  );
+  if (r.status !== 0) throw new Error(`gst-launch-1.0 failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return {
+    video: new Uint8Array(readFileSync(videoOut)),
+    pcm: new Uint8Array(readFileSync(audioOut)),
+    // Warnings without their timestamps and addresses, to compare between files.
+    problems: r.stderr
+      .split('\n')
+      .filter((l) => /\b(WARN|ERROR)\b/.test(l))
+      .map((l) => l.replace(/^\S+\s+\d+\s+0x[0-9a-f]+\s+/, '')),
+  };
+}
+
+describe('fMP4 decoded by GStreamer (qtdemux)', () => {
+  it.runIf(judgeRuns('gst-launch-1.0', 'ffmpeg'))(
+    'decodes to exactly the pictures and sound of the same streams remuxed by FFmpeg',
+    () => {
+      for (const audio of [aac, opus]) {
+        const m = mux(video, audio);
+        const ours = writeTs(dir, `gst-${audio.codec}.mp4`, m.bytes);
+        // Reference: FFmpeg's own fragmented MP4 of the same packets (stream copy).
+        const reference = join(dir, `gst-${audio.codec}-ffmpeg.mp4`);
+        const remux = runTool('ffmpeg', [
+          '-v',
+          'error',
+          '-y',
+          '-i',
+          ours,
+          '-c',
+          'copy',
+          '-movflags',
+          'frag_keyframe+empty_moov',
+          reference,
+        ]);
+        expect(remux.status, remux.stderr).toBe(0);
+        const got = gstDecodeMp4(ours, audio.codec, join(dir, 'gst-ours'));
+        const want = gstDecodeMp4(reference, audio.codec, join(dir, 'gst-ref'));
+        expect(got.video.length).toBe(video.frames.length * 64 * 36 * 1.5);
+        expect(got.pcm.length).toBeGreaterThan(0);
+        expect(got.problems).toEqual(want.problems);
+        expect(Buffer.compare(got.video, want.video)).toBe(0);
+        expect(Buffer.compare(got.pcm, want.pcm)).toBe(0);
+      }
+    },
+  );
 });
 
 describe('fMP4 judged by the Debian ffmpeg/ffprobe 5.1', () => {
