@@ -96,6 +96,10 @@ export class VideoTimeline {
   #anchorTs = Number.NaN;
   #anchorAt = 0;
   #lastUs = Number.NEGATIVE_INFINITY;
+  #lastTs = Number.NEGATIVE_INFINITY;
+  #lastDelayUs = 0;
+  /** Frames whose timestamp did not increase (placed by arrival instead). */
+  untimedFrames = 0;
   /** Times the timeline was re-anchored because timestamps jumped against arrival. */
   reanchors = 0;
   /** Arrival-lock corrections applied. */
@@ -120,6 +124,7 @@ export class VideoTimeline {
   /** Forgets the source's timestamp origin (call when a new source is attached). */
   newSource(): void {
     this.#anchorTs = Number.NaN;
+    this.#lastTs = Number.NEGATIVE_INFINITY;
     this.#lock.reset();
   }
 
@@ -139,6 +144,13 @@ export class VideoTimeline {
       this.#anchorAt = arrivalUs;
       this.#lock.reset();
       us = arrivalUs;
+    } else if (!(timestampUs > this.#lastTs) && this.#lastTs !== Number.NEGATIVE_INFINITY) {
+      // No usable timestamp (repeated, slightly backwards): place the frame by arrival, keeping the
+      // delay seen so far, and continue from there.
+      this.untimedFrames++;
+      us = Math.max(this.#lastUs + this.#minStepUs, arrivalUs - this.#lastDelayUs);
+      this.#anchorTs = timestampUs;
+      this.#anchorAt = us;
     } else {
       const correction = this.#lock.observe(arrivalUs, us);
       if (correction !== 0) {
@@ -147,8 +159,10 @@ export class VideoTimeline {
         us += correction;
       }
     }
+    this.#lastTs = timestampUs;
     if (us < this.#lastUs + this.#minStepUs) us = this.#lastUs + this.#minStepUs;
     this.#lastUs = us;
+    this.#lastDelayUs = arrivalUs - us;
     return Math.round(us);
   }
 

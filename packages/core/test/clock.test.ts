@@ -191,6 +191,16 @@ describe('recording clock (synthetic clocks)', () => {
     expect(v.map(40, 200_100)).toBe(201_000);
   });
 
+  it('places frames by arrival when the source timestamps do not advance', () => {
+    const v = new VideoTimeline();
+    expect(v.map(0, 50_000)).toBe(50_000);
+    const out = [1, 2, 3, 4].map((i) => v.map(0, 50_000 + i * 33_333));
+    expect(out).toEqual([83_333, 116_666, 149_999, 183_332]);
+    expect(v.untimedFrames).toBe(4);
+    // Timestamps that advance again are followed from there.
+    expect(v.map(40_000, 223_332)).toBe(223_332);
+  });
+
   it('ArrivalLock proposes no correction within tolerance', () => {
     const lock = new ArrivalLock({ toleranceUs: 10_000, windowUs: 100_000 });
     for (let t = 0; t < 1_000_000; t += 10_000) expect(lock.observe(t + 5000, t)).toBe(0);
