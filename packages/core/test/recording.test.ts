@@ -62,6 +62,10 @@ describe('TrackRecording with real rtc-node tracks', () => {
     const mid = rec.metrics();
     expect(mid.bytesWritten).toBeGreaterThan(10_000);
     expect(mid.lastDiskWriteAt).not.toBeNull();
+    // While still recording, the growing file is already a valid, decodable stream.
+    const growing = rec.info.file?.location as string;
+    expect(inspectFile(growing).streams.length).toBe(2);
+    if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(growing).status).toBe(0);
     const info: RecordingInfo = await rec.stop();
     const again = await rec.stop();
     expect(again).toBe(info);
