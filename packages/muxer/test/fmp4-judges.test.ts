@@ -273,6 +273,21 @@ describe('fMP4 resolution change decoded by FFmpeg', () => {
       // Decode times continue across the change (tfdt is never reset).
       expect(r.packets.map((p) => p.dts)).toEqual(frames.map((f) => f.dts + offset));
     }
+    // The progressive file of the second configuration keeps its place on the timeline (an empty edit).
+    const second = files[1]!;
+    const bytes = new Uint8Array(second.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of second) {
+      bytes.set(p, o);
+      o += p.length;
+    }
+    const r = await ffmpegJudge(
+      writeTs(dir, 'resolution-progressive.mp4', progressiveFromFragmented(muxer.sampleTable(), bytes)),
+    );
+    expect(r.logs).toEqual([]);
+    expect(r.decodeErrors).toEqual([]);
+    expect(r.decodedFrames).toEqual([small.frames.length]);
+    expect(r.packets.map((p) => p.pts)).toEqual(small.frames.map((f) => f.pts + shift));
   });
 });
 
