@@ -537,6 +537,75 @@ describe('Annex B to MP4 sample conversion (property)', () => {
   });
 });
 
+describe('Fmp4Muxer invariants (property)', () => {
+  it('any fragment duration and flush() pattern: same samples, continuous tfdt, cuts only where allowed', () => {
+    const short = { ...video, frames: video.frames.slice(0, 90) };
+    const shortAudio = { ...opus, frames: opus.frames.slice(0, 150) };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 10, max: 2500 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 239 }), { maxLength: 12 }),
+        (fragmentDurationMs, flushAt) => {
+          const chunks: Chunk[] = [];
+          let total = 0;
+          const muxer = new Fmp4Muxer({
+            fragmentDurationMs,
+            sink: (bytes, info) => {
+              chunks.push({ bytes: bytes.slice(), info: { ...info }, offset: total });
+              total += bytes.length;
+            },
+          });
+          const v = muxer.addTrack({ codec: 'h264' });
+          const a = muxer.addTrack({ codec: 'opus', channelCount: 2, preSkip: opus.preSkip });
+          const packets: Packet[] = [
+            ...short.frames.map((f) => ({ track: v, data: f.data, pts: f.pts, dts: f.dts, t90: f.dts })),
+            ...shortAudio.frames.map((f) => ({
+              track: a,
+              data: f.data,
+              pts: f.pts,
+              t90: (f.pts * 90000) / 48000,
+            })),
+          ].sort((x, y) => x.t90 - y.t90 || x.track - y.track);
+          packets.forEach((p, i) => {
+            muxer.write(p.track, { data: p.data, pts: p.pts, dts: p.dts });
+            if (flushAt.includes(i)) muxer.flush();
+          });
+          muxer.close();
+          const bytes = concat(chunks.map((c) => c.bytes));
+          const parsed = parse(bytes);
+          expectSamples(parsed, bytes, [
+            short.frames.map((f) => ({
+              dts: f.dts,
+              cts: 0,
+              size: mp4Sample(f.data).length,
+              sync: f.keyframe,
+            })),
+            shortAudio.frames.map((f) => ({ dts: f.pts, cts: 0, size: f.data.length, sync: true })),
+          ]);
+          const next = new Map<number, number>();
+          for (const moof of moofsOf(parsed)) {
+            for (const traf of moof.trafs) {
+              const id = traf.tfhd.track_id;
+              if (next.has(id)) expect(traf.tfdt.baseMediaDecodeTime).toBe(next.get(id));
+              const sum = traf.truns.reduce((n, t) => n + t.sample_duration.reduce((x, d) => x + d, 0), 0);
+              next.set(id, traf.tfdt.baseMediaDecodeTime + sum);
+            }
+          }
+          // Every keyframe starts a fragment; a fragment is random access exactly when it starts with one.
+          const vs = samplesOf(parsed, 0);
+          for (const s of vs) if (s.is_sync) expect(s.number_in_traf).toBe(0);
+          const fragments = chunks.filter((c) => c.info.kind === 'fragment');
+          for (const [i, c] of fragments.entries()) {
+            const first = vs.find((s) => s.moof_number === i + 1 && s.number_in_traf === 0);
+            expect(c.info.randomAccess).toBe(first?.is_sync ?? false);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe('Fmp4Muxer inputs', () => {
   it('composition offsets (pts after dts) go into the trun, and into ctts of the progressive file', () => {
     // The same access units presented 2 frames late, as with B-frame reordering delay.
