@@ -36,17 +36,20 @@ export class BoxWriter {
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
+  /** An 8-bit unsigned integer. */
   u8(v: number): void {
     this.ensure(1);
     this.bytes[this.pos++] = v;
   }
 
+  /** A 16-bit big-endian unsigned integer. */
   u16(v: number): void {
     this.ensure(2);
     this.view.setUint16(this.pos, v);
     this.pos += 2;
   }
 
+  /** A 24-bit big-endian unsigned integer (FullBox flags). */
   u24(v: number): void {
     this.ensure(3);
     this.bytes[this.pos] = (v >>> 16) & 0xff;
@@ -55,12 +58,14 @@ export class BoxWriter {
     this.pos += 3;
   }
 
+  /** A 32-bit big-endian unsigned integer. */
   u32(v: number): void {
     this.ensure(4);
     this.view.setUint32(this.pos, v);
     this.pos += 4;
   }
 
+  /** A 32-bit big-endian signed integer. */
   i32(v: number): void {
     this.ensure(4);
     this.view.setInt32(this.pos, v);
@@ -88,6 +93,7 @@ export class BoxWriter {
     this.pos += n;
   }
 
+  /** Bytes as they are. */
   raw(data: Uint8Array): void {
     this.ensure(data.length);
     this.bytes.set(data, this.pos);

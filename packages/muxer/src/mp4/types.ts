@@ -74,7 +74,9 @@ export interface Fmp4MuxerOptions {
  * Views into the muxer's tables: valid until its next write.
  */
 export interface Fmp4SampleTable {
+  /** The tracks of the current init segment, in track order. */
   tracks: Mp4TrackDescription[];
+  /** Each track's samples, in the same order as `tracks`. */
   samples: Mp4TrackSamples[];
   /** Number of fragments. */
   fragmentCount: number;
