@@ -219,6 +219,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
   /** Uses a room the caller already joined (a LiveKit agent's `JobContext.room`); `close()` leaves it connected. */
   static attach(room: Room, options: AttachOptions): RoomRecorder {
     if (typeof room !== 'object' || room === null) throw new TypeError('room must be an rtc-node Room');
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const logger = childLogger(options.logger ?? silentLogger, { room: room.name });
     return new RoomRecorder(room, options.defaults, false, logger);
   }
@@ -368,7 +369,15 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
     pub?: RemoteTrackPublication,
   ): Promise<TrackRecording> {
     if (this.#closed) throw new TypeError('the RoomRecorder is closed');
-    const roomId = await this.room.getSid().catch(() => '');
+    // The sid arrives asynchronously after joining; never hold a recording back for it.
+    let timer: NodeJS.Timeout | undefined;
+    const roomId = await Promise.race([
+      this.room.getSid().catch(() => ''),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(''), 1000);
+      }),
+    ]);
+    clearTimeout(timer);
     const base = this.#defaults;
     const options: RecordingOptions = {
       ...base,
