@@ -421,7 +421,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       },
       `recording ${this.id} started in ${this.mode} mode`,
     );
-    this.emit('started', this.info);
+    this.#emit('started', this.info);
     this.#startTimers();
     return this.info;
   }
@@ -899,8 +899,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     if (this.#warned) return;
     this.#warned = true;
     this.logger.warn({ code: warning.code }, warning.message);
-    this.emit('health', warning);
-    this.emit('updated', this.info);
+    this.#emit('health', warning);
+    this.#emit('updated', this.info);
   }
 
   // ---- Status and results ----------------------------------------------------------------------
@@ -988,9 +988,18 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     };
   }
 
+  /** Emits without letting a listener's exception into the pipeline (it is logged instead). */
+  #emit<K extends keyof RecordingEvents>(event: K, ...args: RecordingEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: RecordingEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.logger.error({ err: error, event }, `a '${String(event)}' listener threw: ${errorMessage(error)}`);
+    }
+  }
+
   #setStatus(status: RecordingStatus): void {
     this.#status = status;
-    this.emit('updated', this.info);
+    this.#emit('updated', this.info);
   }
 
   /** Ends the recording gracefully (COMPLETE): encoders flushed, outputs closed. Safe to call twice. */
@@ -1080,8 +1089,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         `recording ${this.id} ended: ${final}${this.#details ? ` (${this.#details})` : ''}`,
       );
     }
-    this.emit('updated', info);
-    this.emit('ended', info);
+    this.#emit('updated', info);
+    this.#emit('ended', info);
     return info;
   }
 }

@@ -252,3 +252,26 @@ describe('encoder faults', () => {
     if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(info.file?.location as string).status).toBe(0);
   });
 });
+
+describe('listeners', () => {
+  it('a throwing event listener is logged and does not disturb the recording', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    const logger = memoryLogger();
+    const rec = new TrackRecording({ outputDir: out, file: { filepath: 'listener' }, video: false, logger });
+    rec.on('updated', () => {
+      throw new Error('listener bug');
+    });
+    await rec.start();
+    const audio = new SyntheticAudio();
+    rec.attachAudio(audio.stream());
+    await audio.run(500);
+    const info = await rec.stop();
+    await audio.close();
+    expect(info.status).toBe('COMPLETE');
+    inspectFile(info.file?.location as string);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors.length).toBe(3); // ACTIVE, ENDING, COMPLETE updates
+    expect(errors[0]?.msg).toMatch(/'updated' listener threw: listener bug/);
+  });
+});
