@@ -270,3 +270,26 @@ export function maxStep(values: number[]): number {
     max = Math.max(max, (values[i] as number) - (values[i - 1] as number));
   return max;
 }
+
+/** The audio stream's first PTS (s) and its decoded mono samples at 48 kHz, from the start of that stream. */
+export function decodedAudio(path: string): { startTime: number; samples: Int16Array } {
+  const probe = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', path],
+    { encoding: 'utf8' },
+  );
+  if (probe.status !== 0) throw new Error(`ffprobe failed: ${probe.stderr}`);
+  const pcm = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 's16le', '-'],
+    {
+      maxBuffer: 1 << 28,
+    },
+  );
+  if (pcm.status !== 0) throw new Error(`ffmpeg failed: ${pcm.stderr}`);
+  const buf = pcm.stdout as Buffer;
+  return {
+    startTime: Number.parseFloat(probe.stdout),
+    samples: new Int16Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 2)),
+  };
+}
