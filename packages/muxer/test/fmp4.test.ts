@@ -729,6 +729,11 @@ describe('Fmp4Muxer inputs', () => {
       /options\.avcC holds an unreadable SPS/,
     );
     expect(m.addTrack({ codec: 'opus', channelCount: 2 })).toBe(0);
+    // A refused packet does not freeze the track list; an accepted one does.
+    expect(() => m.write(0, { data: Uint8Array.of(0xfc), pts: -960 })).toThrow(MuxerInputError);
+    expect(m.addTrack({ codec: 'opus', channelCount: 1 })).toBe(1);
+    m.write(0, { data: Uint8Array.of(0xfc), pts: 0 });
+    expect(() => m.addTrack({ codec: 'opus', channelCount: 1 })).toThrow(/before the first write/);
   });
 });
 

@@ -327,7 +327,6 @@ export class Fmp4Muxer {
         trackId,
       );
     }
-    this.started = true;
     if (track.video) this.writeVideo(track, data, pts, dtsIn, packet.keyframe);
     else this.writeAudio(track, data, pts, dtsIn);
   }
@@ -573,6 +572,7 @@ export class Fmp4Muxer {
   }
 
   private append(track: Track, pts: number, dts: number, size: number, sync: boolean): void {
+    this.started = true;
     const i = track.count;
     if (i >= track.sizes.length) {
       track.sizes = grow(track.sizes, i + 1);
