@@ -4,22 +4,34 @@
  */
 
 import { main } from './cli.js';
+import { COMMANDS } from './commands/index.js';
+import { disposeRtc } from './rtc.js';
 
+const argv = process.argv.slice(2);
+// Recorders stop by themselves on the first signal (encoders flushed, playlists ended), however long
+// that takes; other commands get a second before the process ends anyway.
+const graceful = COMMANDS.find((c) => c.name === argv[0])?.handlesSignals === true;
 const stop = new AbortController();
 let signals = 0;
 for (const name of ['SIGINT', 'SIGTERM'] as const) {
   process.on(name, () => {
     // A second Ctrl-C means "now".
-    if (++signals > 1) process.exit(130);
+    if (++signals > 1) {
+      process.stderr.write(`\ntrackrec: second ${name}, exiting without finishing the outputs\n`);
+      process.exit(130);
+    }
+    if (graceful) process.stderr.write(`\ntrackrec: ${name}: stopping (again to abort)\n`);
     stop.abort();
-    // Commands that do not watch the signal (a long probe) still end promptly; `serve` closes first.
-    setTimeout(() => process.exit(130), 1000).unref();
+    if (!graceful) setTimeout(() => process.exit(130), 1000).unref();
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), {
+const code = await main(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
   signal: stop.signal,
 });
+// rtc-node's native client keeps the event loop alive until disposed.
+await disposeRtc();
+process.exitCode = code;

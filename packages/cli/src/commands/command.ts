@@ -19,6 +19,12 @@ export interface Command {
   summary: string;
   /** Full help: usage line, arguments, options, exit codes. */
   help: string;
+  /**
+   * True when `run` watches `io.signal` and ends cleanly by itself (flushing encoders, ending
+   * playlists): the executable then waits for it after the first SIGINT/SIGTERM instead of forcing an
+   * exit a second later. A second signal still exits at once.
+   */
+  handlesSignals?: boolean;
   /** Options (`--help` is added by `main`). */
   options: OptionSpec;
   /** Runs the command; resolves to the process exit code. Throws `UsageError` for bad usage. */

@@ -1,12 +1,12 @@
 /**
- * The command table. A command is listed (and in `trackrec --help`) once it exists; `record` and
- * `demo` join here with the recorder SDK.
+ * The command table. A command is listed (and in `trackrec --help`) once it exists.
  */
 
 import type { Command } from './command.js';
+import { demoCommand } from './demo.js';
 import { probeCommand } from './probe.js';
 import { repairCommand } from './repair.js';
 import { serveCommand } from './serve.js';
 
 /** Every command of `trackrec`, in help order. */
-export const COMMANDS: readonly Command[] = [probeCommand, repairCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [probeCommand, repairCommand, serveCommand, demoCommand];
