@@ -19,6 +19,8 @@ export interface PlaylistSegment {
   programDateTime: number | null;
   /** A timebase or encoding discontinuity precedes this segment (EXT-X-DISCONTINUITY). */
   discontinuity: boolean;
+  /** fMP4 segments: file name of the init segment (EXT-X-MAP) this segment needs. */
+  map?: string | undefined;
 }
 
 /** What {@link renderPlaylist} writes. @internal */
@@ -36,6 +38,9 @@ export interface PlaylistModel {
 
 /** EXT-X-VERSION: 3 for decimal EXTINF (§4.3.2.1); nothing here needs more. */
 export const HLS_VERSION = 3;
+
+/** EXT-X-VERSION of a playlist of fMP4 segments: EXT-X-MAP without I-frames-only needs 6, fMP4 7 (§4.3.1.2, §7). */
+export const HLS_FMP4_VERSION = 7;
 
 /** The EXTINF value as written: milliseconds, enough for 90 kHz-derived durations. @internal */
 export function formatDuration(seconds: number): string {
@@ -58,16 +63,23 @@ export function renderPlaylist(model: PlaylistModel): string {
   const first = model.kind === 'live' ? Math.max(0, all.length - model.liveSegmentCount) : 0;
   let discontinuitySequence = 0;
   for (let i = 0; i < first; i++) if (all[i]!.discontinuity) discontinuitySequence++;
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${HLS_VERSION}`];
+  const fmp4 = all.some((s) => s.map !== undefined);
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${fmp4 ? HLS_FMP4_VERSION : HLS_VERSION}`];
   lines.push(`#EXT-X-TARGETDURATION:${targetDurationOf(all, model.minTargetDuration)}`);
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${first}`);
   if (model.kind === 'live') lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   else lines.push('#EXT-X-PLAYLIST-TYPE:EVENT');
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  let map: string | undefined;
   for (let i = first; i < all.length; i++) {
     const s = all[i]!;
     // A discontinuity before the first segment of the recording separates nothing.
     if (s.discontinuity && i > 0) lines.push('#EXT-X-DISCONTINUITY');
+    // EXT-X-MAP applies to every following segment until the next one (§4.3.2.5).
+    if (s.map !== undefined && s.map !== map) {
+      lines.push(`#EXT-X-MAP:URI="${uriFor(s.map)}"`);
+      map = s.map;
+    }
     if (s.programDateTime !== null) {
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTime).toISOString()}`);
     }
@@ -97,6 +109,7 @@ export function parsePlaylist(text: string): ParsedPlaylist {
   let duration: number | null = null;
   let pdt: number | null = null;
   let discontinuity = false;
+  let map: string | undefined;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '') continue;
@@ -108,7 +121,10 @@ export function parsePlaylist(text: string): ParsedPlaylist {
       else if (tag === '#EXT-X-TARGETDURATION') targetDuration = Number.parseInt(value, 10);
       else if (tag === '#EXT-X-MEDIA-SEQUENCE') mediaSequence = Number.parseInt(value, 10);
       else if (tag === '#EXT-X-DISCONTINUITY') discontinuity = true;
-      else if (tag === '#EXT-X-PROGRAM-DATE-TIME') {
+      else if (tag === '#EXT-X-MAP') {
+        const uri = /URI="([^"]*)"/.exec(value)?.[1];
+        map = uri === undefined ? undefined : (nameFromUri(uri) ?? undefined);
+      } else if (tag === '#EXT-X-PROGRAM-DATE-TIME') {
         const t = Date.parse(value);
         pdt = Number.isFinite(t) ? t : null;
       } else if (tag === '#EXT-X-ENDLIST') ended = true;
@@ -121,6 +137,7 @@ export function parsePlaylist(text: string): ParsedPlaylist {
         duration: duration !== null && Number.isFinite(duration) ? duration : 0,
         programDateTime: pdt,
         discontinuity,
+        ...(map === undefined ? {} : { map }),
       });
     }
     duration = null;
