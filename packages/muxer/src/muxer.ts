@@ -37,6 +37,7 @@ import {
   scanAccessUnit,
 } from './h264.js';
 import { opusControlHeaderSize, opusDescriptors, opusPacketSamples, writeOpusControlHeader } from './opus.js';
+import { checkPacket } from './packet-input.js';
 import {
   type FirstPacketFields,
   PES_HEADER_PTS,
@@ -299,25 +300,9 @@ export class TsMuxer {
     if (this.closed) throw new MuxerInputError('CLOSED', 'the muxer is closed', trackId);
     const track = this.tracks[trackId];
     if (track === undefined) throw new MuxerInputError('UNKNOWN_TRACK', `no track ${trackId}`, trackId);
-    if (typeof packet !== 'object' || packet === null || !(packet.data instanceof Uint8Array)) {
-      throw new TypeError('packet.data must be a Uint8Array');
-    }
+    const dts = checkPacket(packet, trackId);
     const data = packet.data;
-    if (data.length === 0) throw new MuxerInputError('EMPTY_PACKET', 'empty packet', trackId);
     const pts = packet.pts;
-    const dts = packet.dts ?? pts;
-    if (
-      typeof pts !== 'number' ||
-      typeof dts !== 'number' ||
-      !Number.isFinite(pts) ||
-      !Number.isFinite(dts)
-    ) {
-      throw new MuxerInputError(
-        'INVALID_TIMESTAMP',
-        `timestamps must be finite numbers (pts ${pts}, dts ${dts})`,
-        trackId,
-      );
-    }
     const ptsTicks = toTicks90k(pts, track.timescale) + this.pcrOffset;
     const dtsTicks = toTicks90k(dts, track.timescale) + this.pcrOffset;
     if (dtsTicks < 0 || !Number.isSafeInteger(ptsTicks) || !Number.isSafeInteger(dtsTicks)) {

@@ -16,6 +16,7 @@ import { checkAdtsFrames, parseAudioSpecificConfig } from '../adts.js';
 import { MuxerInputError } from '../errors.js';
 import { parseAvcC, sameBytes } from '../h264.js';
 import { opusPacketSamples } from '../opus.js';
+import { checkPacket } from '../packet-input.js';
 import type { EncodedPacket, TrackCodec, TrackOptions } from '../types.js';
 import {
   type AvcSampleScan,
@@ -308,25 +309,9 @@ export class Fmp4Muxer {
     if (this.closed) throw new MuxerInputError('CLOSED', 'the muxer is closed', trackId);
     const track = this.tracks[trackId];
     if (track === undefined) throw new MuxerInputError('UNKNOWN_TRACK', `no track ${trackId}`, trackId);
-    if (typeof packet !== 'object' || packet === null || !(packet.data instanceof Uint8Array)) {
-      throw new TypeError('packet.data must be a Uint8Array');
-    }
+    const dtsIn = checkPacket(packet, trackId);
     const data = packet.data;
-    if (data.length === 0) throw new MuxerInputError('EMPTY_PACKET', 'empty packet', trackId);
     const pts = packet.pts;
-    const dtsIn = packet.dts ?? pts;
-    if (
-      typeof pts !== 'number' ||
-      typeof dtsIn !== 'number' ||
-      !Number.isFinite(pts) ||
-      !Number.isFinite(dtsIn)
-    ) {
-      throw new MuxerInputError(
-        'INVALID_TIMESTAMP',
-        `timestamps must be finite numbers (pts ${pts}, dts ${dtsIn})`,
-        trackId,
-      );
-    }
     if (track.video) this.writeVideo(track, data, pts, dtsIn, packet.keyframe);
     else this.writeAudio(track, data, pts, dtsIn);
   }
