@@ -5,6 +5,7 @@
 
 import { main } from './cli.js';
 import { COMMANDS } from './commands/index.js';
+import { EXIT } from './io.js';
 import { disposeRtc } from './rtc.js';
 
 const argv = process.argv.slice(2);
@@ -18,11 +19,11 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
     // A second Ctrl-C means "now".
     if (++signals > 1) {
       process.stderr.write(`\ntrackrec: second ${name}, exiting without finishing the outputs\n`);
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
     if (graceful) process.stderr.write(`\ntrackrec: ${name}: stopping (again to abort)\n`);
     stop.abort();
-    if (!graceful) setTimeout(() => process.exit(130), 1000).unref();
+    if (!graceful) setTimeout(() => process.exit(EXIT.interrupted), 1000).unref();
   });
 }
 

@@ -24,7 +24,8 @@ Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Run trackrec <command> --help for a command's options.
-Exit codes: 0 ok, 1 violations or failure, 2 usage error.`;
+Exit codes: 0 ok, 1 violations or failure, 2 usage error, 3 cannot join the LiveKit room
+(record), 130 stopped by a second Ctrl-C.`;
 }
 
 /**

@@ -19,13 +19,20 @@ export interface CliIo {
   cwd?: string;
   /** Aborted when the process is asked to stop (Ctrl-C): long-running commands end cleanly. */
   signal?: AbortSignal;
+  /** Environment variables (`LIVEKIT_URL`…). Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Exit codes: 0 success, 1 a check found violations or an operation failed, 2 bad usage. */
+/**
+ * Exit codes: 0 success, 1 a check found violations or an operation failed, 2 bad usage, 3 the
+ * LiveKit room could not be joined (`record`: worth retrying), 130 stopped by a second Ctrl-C.
+ */
 export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  connect: 3,
+  interrupted: 130,
 } as const;
 
 /** Writes one JSON line (JSON Lines: one object per line, no pretty-printing). */

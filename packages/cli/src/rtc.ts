@@ -11,6 +11,10 @@ let rtc: Rtc | null = null;
 /** Loads `@livekit/rtc-node`; a missing peer dependency becomes an error that says how to install it. */
 export async function loadRtc(): Promise<Rtc> {
   if (rtc !== null) return rtc;
+  // rtc-node's pino logger writes debug lines to stdout unless NODE_ENV is `production` when it
+  // loads; they would mix into the command's output (and break --json).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
     rtc = await import('@livekit/rtc-node');
   } catch (err) {
@@ -18,6 +22,9 @@ export async function loadRtc(): Promise<Rtc> {
       `@livekit/rtc-node could not be loaded (npm install @livekit/rtc-node): ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
   }
   return rtc;
 }

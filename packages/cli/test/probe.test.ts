@@ -251,11 +251,11 @@ describe('usage', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: trackrec <command>/);
     const names = [...r.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]);
-    expect(names).toEqual(['probe', 'repair', 'serve']);
+    expect(names).toEqual(['record', 'demo', 'probe', 'repair', 'serve']);
   });
 
   it('gives each command a --help and exit code 2 for bad usage', async () => {
-    for (const cmd of ['probe', 'repair', 'serve']) {
+    for (const cmd of ['record', 'probe', 'repair', 'serve']) {
       const h = await runCli([cmd, '--help']);
       expect(h.code).toBe(0);
       expect(h.stdout).toContain(`Usage: trackrec ${cmd} `);
