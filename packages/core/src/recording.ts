@@ -30,6 +30,7 @@ import { FileSink, SegmentSink } from '@trackrec/node-writer';
 import { AudioTimeline, VideoTimeline } from './clock.js';
 import { RecorderError } from './errors.js';
 import { childLogger, type RecorderLogger, silentLogger } from './log.js';
+import { Mp4Output, type Mp4OutputOptions } from './mp4-output.js';
 import { expandTemplate, fitComponents, resolveInside } from './names.js';
 import type {
   FileInfo,
@@ -248,6 +249,8 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
   #audioTrack = -1;
   #file: FileSink | null = null;
   #hls: SegmentSink | null = null;
+  /** Fragmented-MP4 outputs (`file.fileType: 'mp4'`, `segments.segmentType: 'fmp4'`), or null. */
+  #mp4: Mp4Output | null = null;
   #fileName = '';
   #playlistName = '';
   #livePlaylistName = '';
@@ -385,19 +388,22 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         await Promise.allSettled([this.#videoEncoder?.close(), this.#audioEncoder?.close()]);
         return this.#finishing;
       }
-      const mux = new TsMuxer({
-        sink: (chunk, info) => this.#writeChunk(chunk, info),
-        pcrOffsetMs: PCR_OFFSET_MS,
-      });
-      if (this.#videoEncoder) this.#videoTrack = mux.addTrack({ codec: 'h264' });
-      const audio = this.#audioEncoder;
-      if (audio) {
-        this.#audioTrack =
-          audio.codec === 'aac'
-            ? mux.addTrack({ codec: 'aac', audioSpecificConfig: audio.codecConfig, timescale: 90_000 })
-            : mux.addTrack({ codec: 'opus', channelCount: audio.channels, timescale: 90_000 });
+      this.#mp4?.addTracks(this.#videoEncoder !== null, this.#audioEncoder);
+      if (this.#file || this.#hls) {
+        const mux = new TsMuxer({
+          sink: (chunk, info) => this.#writeChunk(chunk, info),
+          pcrOffsetMs: PCR_OFFSET_MS,
+        });
+        if (this.#videoEncoder) this.#videoTrack = mux.addTrack({ codec: 'h264' });
+        const audio = this.#audioEncoder;
+        if (audio) {
+          this.#audioTrack =
+            audio.codec === 'aac'
+              ? mux.addTrack({ codec: 'aac', audioSpecificConfig: audio.codecConfig, timescale: 90_000 })
+              : mux.addTrack({ codec: 'opus', channelCount: audio.channels, timescale: 90_000 });
+        }
+        this.#mux = mux;
       }
-      this.#mux = mux;
     } catch (error) {
       // Option errors and RecorderErrors (outputs) pass as they are; anything else came from an encoder.
       const failure =
@@ -432,18 +438,28 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     const names = { ...o.names, date: o.names?.date ?? new Date(this.#startedAt) };
     const defaultTemplate = '{room_name}-{publisher_identity}-{time}';
     const wantFile = o.file === undefined ? o.segments === undefined : o.file !== false;
+    const mp4: Mp4OutputOptions = { file: null, segments: null };
     try {
       if (wantFile) {
         const fileOpts = typeof o.file === 'object' ? o.file : {};
+        const fileType = fileOpts.fileType ?? 'ts';
+        if (fileType !== 'ts' && fileType !== 'mp4')
+          throw new TypeError("options.file.fileType must be 'ts' or 'mp4'");
+        if (fileOpts.progressive !== undefined && typeof fileOpts.progressive !== 'boolean') {
+          throw new TypeError('options.file.progressive must be a boolean');
+        }
+        const ext = `.${fileType}`;
         let name = fitComponents(expandTemplate(fileOpts.filepath ?? defaultTemplate, names), 8);
-        if (!name.endsWith('.ts')) name += '.ts';
+        if (!name.endsWith(ext)) name += ext;
         let path = resolveInside(dir, name, 'options.file.filepath');
         mkdirSync(dirname(path), { recursive: true });
         // Two recordings expanding to the same name (same second, same identity) get -1, -2, …
         for (let n = 1; isTaken(path); n++) {
-          path = resolveInside(dir, `${name.slice(0, -3)}-${n}.ts`, 'options.file.filepath');
+          path = resolveInside(dir, `${name.slice(0, -ext.length)}-${n}${ext}`, 'options.file.filepath');
         }
-        this.#file = new FileSink(path, { fsync: fileOpts.fsync });
+        if (fileType === 'mp4') {
+          mp4.file = { path, fsync: fileOpts.fsync, progressive: fileOpts.progressive ?? true };
+        } else this.#file = new FileSink(path, { fsync: fileOpts.fsync });
         this.#fileName = relative(dir, path);
       }
       if (o.segments) {
@@ -458,17 +474,27 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         const segDir = dirname(prefixPath);
         const playlist = expandTemplate(s.playlistName ?? `${prefix}.m3u8`, names);
         const live = s.livePlaylistName === undefined ? undefined : expandTemplate(s.livePlaylistName, names);
-        this.#hls = new SegmentSink({
+        const segmentType = s.segmentType ?? 'ts';
+        if (segmentType !== 'ts' && segmentType !== 'fmp4') {
+          throw new TypeError("options.segments.segmentType must be 'ts' or 'fmp4'");
+        }
+        const hlsOptions = {
           dir: segDir,
           prefix,
           playlistName: playlist,
           livePlaylistName: live,
           targetDuration: s.segmentDuration,
           fsync: s.fsync,
-        });
-        this.#playlistName = relative(dir, this.#hls.playlistPath);
+        };
+        if (segmentType === 'fmp4') mp4.segments = hlsOptions;
+        else this.#hls = new SegmentSink(hlsOptions);
+      }
+      if (mp4.file !== null || mp4.segments !== null) this.#mp4 = new Mp4Output(mp4);
+      const playlistSink = this.#hls ?? this.#mp4?.hls;
+      if (playlistSink) {
+        this.#playlistName = relative(dir, playlistSink.playlistPath);
         this.#livePlaylistName =
-          this.#hls.livePlaylistPath === null ? '' : relative(dir, this.#hls.livePlaylistPath);
+          playlistSink.livePlaylistPath === null ? '' : relative(dir, playlistSink.livePlaylistPath);
       }
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError) throw error;
@@ -612,7 +638,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         this.#videoDropped++;
         continue;
       }
-      if (this.#forceKeyframe || this.#hls?.wantsRotation) {
+      if (this.#forceKeyframe || this.#hls?.wantsRotation || this.#mp4?.wantsRotation) {
         encoder.forceKeyframe();
         this.#forceKeyframe = false;
       }
@@ -807,11 +833,12 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
 
   #mux1(p: Pending): void {
     const mux = this.#mux;
-    if (!mux) return;
+    if (!mux && !this.#mp4) return;
     const track = p.video ? this.#videoTrack : this.#audioTrack;
-    if (!p.video && this.#videoTrack < 0 && this.#hls?.wantsRotation) mux.startSegment();
+    if (!p.video && this.#videoTrack < 0 && this.#hls?.wantsRotation) mux?.startSegment();
     try {
-      mux.write(track, { data: p.data, pts: p.pts, dts: p.dts, keyframe: p.video ? p.keyframe : undefined });
+      mux?.write(track, { data: p.data, pts: p.pts, dts: p.dts, keyframe: p.video ? p.keyframe : undefined });
+      this.#mp4?.write(p.video, p);
     } catch (error) {
       if (
         error instanceof MuxerInputError &&
@@ -851,7 +878,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
 
   #checkLimits(): void {
     if (this.#status !== 'ACTIVE') return;
-    if (this.#maxBytes > 0 && this.#bytes >= this.#maxBytes) {
+    if (this.#maxBytes > 0 && Math.max(this.#bytes, this.#mp4?.bytesWritten ?? 0) >= this.#maxBytes) {
       void this.#finish('LIMIT_REACHED', null, `maxSizeBytes ${this.#maxBytes} reached`);
     } else if (this.#maxDurationUs > 0 && this.#mediaDurationUs() >= this.#maxDurationUs) {
       void this.#finish('LIMIT_REACHED', null, `maxDurationS ${this.#maxDurationUs / 1e6} reached`);
@@ -863,7 +890,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
   #watchdog(): void {
     if (this.#status !== 'ACTIVE') return;
     const now = Date.now();
-    const lastWrite = this.#lastWriteAt ?? this.#startedAt;
+    const lastWrite = Math.max(this.#lastWriteAt ?? 0, this.#mp4?.lastWriteAt ?? 0) || this.#startedAt;
     let warning: HealthWarning | null = null;
     if (now - lastWrite >= this.#stallMs) {
       warning = {
@@ -915,9 +942,9 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     const rate = this.#audioEncoder?.sampleRate ?? 48_000;
     const tl = this.#audioTimeline;
     return {
-      bytesWritten: this.#bytes,
+      bytesWritten: Math.max(this.#bytes, this.#mp4?.bytesWritten ?? 0),
       packetsWritten: this.#packets,
-      lastDiskWriteAt: this.#lastWriteAt,
+      lastDiskWriteAt: this.#mp4?.lastWriteAt ?? this.#lastWriteAt,
       durationMs: this.#mediaDurationUs() / 1000,
       video: this.#hasVideo
         ? {
@@ -949,16 +976,19 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
 
   /** Status and results now (Egress `EgressInfo`). */
   get info(): RecordingInfo {
-    const file: FileInfo | null = this.#file
-      ? {
-          filename: this.#fileName,
-          size: this.#file.stats.bytesWritten,
-          duration: this.#mediaDurationUs() / 1000,
-          startedAt: this.#startedAt,
-          endedAt: this.#endedAt,
-          location: this.#file.path,
-        }
-      : null;
+    const mp4File = this.#mp4?.file ? this.#mp4.fileInfo() : null;
+    const file: FileInfo | null =
+      this.#file || mp4File
+        ? {
+            filename: this.#fileName,
+            size: mp4File?.size ?? this.#file?.stats.bytesWritten ?? 0,
+            duration: this.#mediaDurationUs() / 1000,
+            startedAt: this.#startedAt,
+            endedAt: this.#endedAt,
+            location: mp4File?.location ?? this.#file?.path ?? '',
+            ...(mp4File === null ? {} : { parts: mp4File.parts }),
+          }
+        : null;
     let segments: SegmentsInfo | null = null;
     if (this.#hls) {
       const s = this.#hls.stats;
@@ -969,6 +999,19 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         size: s.bytesWritten,
         segmentCount: s.segmentCount,
         playlistLocation: this.#hls.playlistPath,
+        startedAt: this.#startedAt,
+        endedAt: this.#endedAt,
+      };
+    }
+    const fmp4 = this.#mp4?.hls;
+    if (fmp4) {
+      segments = {
+        playlistName: this.#playlistName,
+        livePlaylistName: this.#livePlaylistName,
+        duration: fmp4.duration * 1000,
+        size: fmp4.bytesWritten,
+        segmentCount: fmp4.segments.length,
+        playlistLocation: fmp4.playlistPath,
         startedAt: this.#startedAt,
         endedAt: this.#endedAt,
       };
@@ -1056,13 +1099,14 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       if (ae && !failed()) this.#onAudioPackets(ae.flush());
       if (!failed()) this.#drainPending(true);
       if (!failed()) this.#mux?.close();
+      if (!failed()) this.#mp4?.closeMuxer();
     } catch (e) {
       if (!this.#error)
         this.#error = new RecorderError('ENCODER', `flushing failed: ${errorMessage(e)}`, { cause: e });
     }
     this.#queue.length = 0;
     this.#pending.length = 0;
-    for (const sink of [this.#file, this.#hls]) {
+    for (const sink of [this.#file, this.#hls, this.#mp4]) {
       try {
         sink?.close();
       } catch (e) {
@@ -1073,6 +1117,17 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       }
     }
     await Promise.allSettled([this.#videoEncoder?.close(), this.#audioEncoder?.close()]);
+    if (!this.#error && (status === 'COMPLETE' || status === 'LIMIT_REACHED')) {
+      try {
+        this.#mp4?.writeProgressive();
+      } catch (e) {
+        // The fragmented file is untouched by a failed rewrite: it stays the result.
+        this.logger.warn(
+          { err: e },
+          `progressive MP4 rewrite failed, the fragmented file is kept: ${errorMessage(e)}`,
+        );
+      }
+    }
     if (this.#error) {
       final = 'FAILED';
       if (!this.#details) this.#details = this.#error.message;

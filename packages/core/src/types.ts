@@ -52,15 +52,26 @@ export interface EncodingOptions {
   onResolutionChange?: 'scale' | 'reopen';
 }
 
-/** A growing MPEG-TS file. */
+/** A growing MPEG-TS file, or a fragmented MP4 (Egress `EncodedFileType` `MP4`). */
 export interface FileOutput {
   /**
-   * File path template relative to `outputDir` (may contain `/` for sub-directories); `.ts` is added
-   * when missing. Default `{room_name}-{publisher_identity}-{time}`.
+   * File path template relative to `outputDir` (may contain `/` for sub-directories); `.ts` (`.mp4`)
+   * is added when missing. Default `{room_name}-{publisher_identity}-{time}`.
    */
   filepath?: string;
   /** fsync policy; default `{ intervalMs: 1000 }`. */
   fsync?: FsyncPolicy;
+  /**
+   * `'ts'` (default): MPEG-TS. `'mp4'`: fragmented MP4, one fragment per write (valid after every
+   * write); a resolution change continues in `name.1.mp4`, `name.2.mp4`…
+   */
+  fileType?: 'ts' | 'mp4';
+  /**
+   * `fileType: 'mp4'` only: on a clean stop, rewrite the file as a standard progressive MP4 (moov before
+   * mdat, no re-encoding) via a temp file, fsync and rename; on failure the fragmented file stays.
+   * Default true.
+   */
+  progressive?: boolean;
 }
 
 /** HLS segments with an EVENT playlist (and optionally a live sliding playlist). */
@@ -75,6 +86,11 @@ export interface SegmentsOutput {
   segmentDuration?: number;
   /** fsync policy; default `{ intervalMs: 1000 }`. */
   fsync?: FsyncPolicy;
+  /**
+   * `'ts'` (default): MPEG-TS segments. `'fmp4'`: fMP4 segments (`.m4s`, `EXT-X-MAP` init segment,
+   * `EXT-X-VERSION:7`); a resolution change adds a new init segment after `EXT-X-DISCONTINUITY`.
+   */
+  segmentType?: 'ts' | 'fmp4';
 }
 
 /** Gap filling while a track delivers nothing (muted, unpublished, not yet published). */
@@ -145,6 +161,8 @@ export interface FileInfo {
   endedAt: number;
   /** Absolute path. */
   location: string;
+  /** `fileType: 'mp4'`: absolute paths of the files begun by resolution changes (`name.1.mp4`…). */
+  parts?: string[];
 }
 
 /** Egress `SegmentsInfo`, times in ms. */

@@ -1,0 +1,272 @@
+/**
+ * TrackRecording writing fragmented MP4 (`file: { fileType: 'mp4' }`) and fMP4 HLS
+ * (`segments: { segmentType: 'fmp4' }`) from real encoders, judged by mp4box.js (every box parsed,
+ * sample counts) and by ffmpeg's decoder with -xerror: the fragmented file, the progressive rewrite
+ * made on a clean stop, the fMP4 playlist, H.264 + AAC and H.264 + Opus, and a resolution change.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createFile, MP4BoxBuffer } from 'mp4box';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TrackRecording } from '../src/recording.js';
+import type { RecordingOptions } from '../src/types.js';
+import { ffmpegDecode, judgeAvailable, parsePlaylist, removeDir, syntheticI420, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
+});
+function dir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+const small = { width: 320, height: 240, framerate: 30, videoBitrate: 300, x264Preset: 'ultrafast' as const };
+
+interface Parsed {
+  errors: string[];
+  boxes: string[];
+  fragmented: boolean;
+  tracks: { codec: string; samples: number; width: number; height: number }[];
+}
+
+/** mp4box.js over a whole file. */
+function mp4box(bytes: Uint8Array): Parsed {
+  const file = createFile();
+  const errors: string[] = [];
+  file.onError = (module, message) => errors.push(`${module}: ${message}`);
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, 0));
+  file.flush();
+  const info = file.getInfo();
+  const boxes = (file as unknown as { boxes: { type: string }[] }).boxes.map((b) => b.type);
+  return {
+    errors,
+    boxes,
+    fragmented: info.isFragmented,
+    tracks: info.tracks.map((t) => ({
+      codec: t.codec,
+      samples: t.nb_samples,
+      width: t.video?.width ?? 0,
+      height: t.video?.height ?? 0,
+    })),
+  };
+}
+
+/** Decoded video frames and audio packets as ffprobe counts them. */
+function ffprobeCounts(path: string): { video: number; audio: number } {
+  const count = (sel: string, entry: string) => {
+    const r = spawnSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        sel,
+        '-count_packets',
+        '-show_entries',
+        entry,
+        '-of',
+        'csv=p=0',
+        path,
+      ],
+      { encoding: 'utf8' },
+    );
+    return Number.parseInt(r.stdout.trim().split(',')[0] ?? '', 10);
+  };
+  return { video: count('v:0', 'stream=nb_read_packets'), audio: count('a:0', 'stream=nb_read_packets') };
+}
+
+/**
+ * Feeds `seconds` of 30 fps video and 10 ms audio frames on a synthetic clock, faster than real time;
+ * `sizeAt(frame)` gives the picture size (a resolution change when it changes).
+ */
+async function record(
+  options: Omit<RecordingOptions, 'outputDir'>,
+  seconds: number,
+  sizeAt: (frame: number) => [number, number] = () => [320, 240],
+) {
+  const out = dir();
+  const rec = new TrackRecording({ outputDir: out, ...options });
+  await rec.start();
+  let phase = 0;
+  for (let f = 0; f < 30 * seconds; f++) {
+    const us = Math.round((f * 1e6) / 30);
+    const [w, h] = sizeAt(f);
+    const data = syntheticI420(w, h, f);
+    rec.pushVideoFrame(
+      {
+        frame: {
+          data,
+          width: w,
+          height: h,
+          type: 5,
+          convert: () => {
+            throw new Error('I420 only');
+          },
+        },
+        timestampUs: us,
+      },
+      us + 20_000,
+    );
+    while (phase * 10_000 < ((f + 1) * 1e6) / 30) {
+      const pcm = new Int16Array(480);
+      for (let i = 0; i < 480; i++)
+        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (phase * 480 + i)) / 48_000));
+      phase++;
+      rec.pushAudioFrame(
+        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
+        phase * 10_000 + 20_000,
+      );
+    }
+    await rec.drained();
+  }
+  const info = await rec.stop();
+  return { out, info, metrics: rec.metrics() };
+}
+
+describe('fragmented MP4 output', () => {
+  it('H.264 + AAC: the fragmented file and the fMP4 playlist from one encode; mp4box and ffmpeg read every sample', async () => {
+    const { out, info, metrics } = await record(
+      {
+        file: { filepath: 'frag', fileType: 'mp4', progressive: false },
+        segments: {
+          filenamePrefix: 'hls/rec',
+          segmentType: 'fmp4',
+          segmentDuration: 1,
+          livePlaylistName: 'live.m3u8',
+        },
+        encoding: { ...small, keyFrameInterval: 1 },
+      },
+      4,
+    );
+    expect(info.error).toBe('');
+    expect(info.status).toBe('COMPLETE');
+    expect(info.file?.filename).toBe('frag.mp4');
+    expect(info.file?.parts).toEqual([]);
+    const bytes = readFileSync(info.file!.location);
+    expect(info.file?.size).toBe(bytes.byteLength);
+    const parsed = mp4box(bytes);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.fragmented).toBe(true);
+    expect(parsed.boxes.slice(0, 3)).toEqual(['ftyp', 'moov', 'moof']);
+    const [v, a] = parsed.tracks;
+    expect(v).toMatchObject({
+      codec: expect.stringMatching(/^avc1\./),
+      samples: metrics.video!.framesEncoded,
+      width: 320,
+      height: 240,
+    });
+    expect(a!.codec).toBe('mp4a.40.2');
+    // 4 s of 48 kHz audio in 1024-sample frames (give or take the encoder's priming and flush).
+    expect(Math.abs(a!.samples - (4 * 48_000) / 1024)).toBeLessThanOrEqual(3);
+    expect(metrics.latePackets).toBe(0);
+
+    // The playlist: version 7, one EXT-X-MAP, .m4s segments holding the same samples as the file.
+    const playlist = info.segments!.playlistLocation;
+    const text = readFileSync(playlist, 'utf8');
+    expect(text).toMatch(/^#EXTM3U\n#EXT-X-VERSION:7\n/);
+    expect(text).toContain('#EXT-X-MAP:URI="rec_init.mp4"');
+    const pl = parsePlaylist(text);
+    expect(pl.endList).toBe(true);
+    expect(pl.segments.length).toBeGreaterThanOrEqual(3);
+    expect(info.segments?.segmentCount).toBe(pl.segments.length);
+    const hlsDir = dirname(playlist);
+    const joined = Buffer.concat(
+      ['rec_init.mp4', ...pl.segments.map((s) => s.uri)].map((n) => readFileSync(join(hlsDir, n))),
+    );
+    const fromHls = mp4box(joined);
+    expect(fromHls.errors).toEqual([]);
+    expect(fromHls.tracks.map((t) => t.samples)).toEqual(parsed.tracks.map((t) => t.samples));
+
+    if (judgeAvailable('ffmpeg')) {
+      expect(ffmpegDecode(info.file!.location)).toEqual({ status: 0, stderr: '' });
+      expect(ffmpegDecode(playlist)).toEqual({ status: 0, stderr: '' });
+      expect(ffprobeCounts(info.file!.location)).toEqual({ video: v!.samples, audio: a!.samples });
+      expect(ffprobeCounts(playlist).video).toBe(v!.samples);
+    }
+    expect(readdirSync(out).sort()).toEqual(['frag.mp4', 'hls']);
+  });
+
+  it('on a clean stop rewrites the file as a progressive MP4 (moov before mdat), H.264 + Opus', async () => {
+    const { out, info, metrics } = await record(
+      { file: { filepath: 'prog', fileType: 'mp4' }, encoding: { ...small, audioCodec: 'opus' } },
+      3,
+    );
+    expect(info.status).toBe('COMPLETE');
+    const bytes = readFileSync(info.file!.location);
+    expect(info.file?.size).toBe(bytes.byteLength);
+    const parsed = mp4box(bytes);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.fragmented).toBe(false);
+    expect(parsed.boxes).toEqual(['ftyp', 'moov', 'mdat']);
+    expect(parsed.tracks[0]!.samples).toBe(metrics.video!.framesEncoded);
+    expect(parsed.tracks[1]!.codec).toBe('Opus');
+    // 3 s of 20 ms Opus frames.
+    expect(Math.abs(parsed.tracks[1]!.samples - 150)).toBeLessThanOrEqual(3);
+    // No temp file left behind.
+    expect(readdirSync(out)).toEqual(['prog.mp4']);
+    if (judgeAvailable('ffmpeg')) {
+      expect(ffmpegDecode(info.file!.location)).toEqual({ status: 0, stderr: '' });
+      expect(ffprobeCounts(info.file!.location)).toEqual({
+        video: parsed.tracks[0]!.samples,
+        audio: parsed.tracks[1]!.samples,
+      });
+    }
+  });
+
+  it('a resolution change (reopen) continues in name.1.mp4; each file decodes at its own size', async () => {
+    const { out, info } = await record(
+      {
+        file: { filepath: 'res', fileType: 'mp4' },
+        segments: { filenamePrefix: 'res-hls', segmentType: 'fmp4', segmentDuration: 1 },
+        encoding: { ...small, onResolutionChange: 'reopen', keyFrameInterval: 1 },
+      },
+      3,
+      (f) => (f < 45 ? [320, 240] : [480, 270]),
+    );
+    expect(info.error).toBe('');
+    expect(info.status).toBe('COMPLETE');
+    expect(info.file?.location).toBe(join(out, 'res.mp4'));
+    expect(info.file?.parts).toEqual([join(out, 'res.1.mp4')]);
+    const first = mp4box(readFileSync(join(out, 'res.mp4')));
+    const second = mp4box(readFileSync(join(out, 'res.1.mp4')));
+    expect(first.errors).toEqual([]);
+    expect(second.errors).toEqual([]);
+    // The first part stays fragmented (its sample table was replaced); the last one is progressive.
+    expect(first.fragmented).toBe(true);
+    expect(second.boxes).toEqual(['ftyp', 'moov', 'mdat']);
+    expect(first.tracks[0]).toMatchObject({ width: 320, height: 240 });
+    expect(second.tracks[0]).toMatchObject({ width: 480, height: 270 });
+    expect(first.tracks[0]!.samples + second.tracks[0]!.samples).toBe(90);
+    const text = readFileSync(info.segments!.playlistLocation, 'utf8');
+    expect(text).toMatch(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="res-hls_init-1\.mp4"\n/);
+    if (judgeAvailable('ffmpeg')) {
+      expect(ffmpegDecode(join(out, 'res.mp4'))).toEqual({ status: 0, stderr: '' });
+      expect(ffmpegDecode(join(out, 'res.1.mp4'))).toEqual({ status: 0, stderr: '' });
+      expect(ffprobeCounts(join(out, 'res.1.mp4')).video).toBe(second.tracks[0]!.samples);
+    }
+    // Both files are real: written whole, nothing else in the directory but the HLS files.
+    expect(
+      readdirSync(out)
+        .filter((n) => !n.startsWith('res-hls'))
+        .sort(),
+    ).toEqual(['res.1.mp4', 'res.mp4']);
+  });
+
+  it('rejects an unknown fileType or segmentType naming the option', async () => {
+    const out = dir();
+    const bad = new TrackRecording({ outputDir: out, file: { fileType: 'mkv' as 'mp4' } });
+    const info = await bad.start();
+    expect(info.status).toBe('FAILED');
+    expect(info.error).toContain('options.file.fileType');
+    const bad2 = new TrackRecording({
+      outputDir: out,
+      file: false,
+      segments: { segmentType: 'cmaf' as 'fmp4' },
+    });
+    expect((await bad2.start()).error).toContain('options.segments.segmentType');
+  });
+});
