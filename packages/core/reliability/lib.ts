@@ -1,7 +1,7 @@
 // Shared parts of the reliability suite: the judges (FFmpeg 8.1 in-process through node-av, the muxer's
 // ISO/IEC 13818-1 checker), a synthetic faster-than-real-time feeder, memory readings and case results.
-import { readdirSync, readFileSync } from 'node:fs';
-import { formatReport, inspectTs, type TsReport } from '@trackrec/muxer/inspect';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { formatReport, TsInspector, type TsReport } from '@trackrec/muxer/inspect';
 import {
   AV_LOG_ERROR,
   AV_LOG_WARNING,
@@ -63,6 +63,7 @@ export class DecodeOpenError extends Error {}
 export async function decode(path: string): Promise<DecodeResult> {
   const logErrors: string[] = [];
   const logWarnings: string[] = [];
+  const level = Log.getLevel();
   Log.setLevel(AV_LOG_WARNING);
   Log.setCallback(
     (level, message) => {
@@ -165,7 +166,7 @@ export async function decode(path: string): Promise<DecodeResult> {
     frame.free();
     await fmt.closeInput();
     Log.resetCallback();
-    Log.setLevel(AV_LOG_ERROR);
+    Log.setLevel(level);
   }
   const span = videoPts.length > 0 ? Math.max(...videoPts) - Math.min(...videoPts) + (frameDur || 1 / 30) : 0;
   return {
@@ -193,7 +194,20 @@ export function decodedClean(r: DecodeResult): boolean {
 
 /** The muxer's checker with the core tests' thresholds (PCR gaps ≤ 41 ms, tables ≤ 101 ms). */
 export function check(path: string): TsReport {
-  return inspectTs(new Uint8Array(readFileSync(path)), { maxPcrGapMs: 41, maxTableGapMs: 101 });
+  // Streamed in 1 MiB reads: an hour of 720p is over a gigabyte.
+  const inspector = new TsInspector({ maxPcrGapMs: 41, maxTableGapMs: 101 });
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.byteLength, null);
+      if (n === 0) break;
+      inspector.push(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return inspector.finish();
 }
 
 /** A checker report as one line per violation (for notes). */
@@ -254,6 +268,8 @@ export interface FeedOptions {
   onSecond?: (s: number) => void | Promise<void>;
   /** Distinct pictures cycled through (allocated once). Default 30. */
   pictures?: number;
+  /** Added to every arrival time (µs): a recording clock that reads this much at media time 0. Default 0. */
+  arrivalOffsetUs?: number;
 }
 
 /**
@@ -266,10 +282,11 @@ export async function feedSynthetic(rec: TrackRecording, o: FeedOptions): Promis
   const frames = Math.round(o.seconds * o.fps);
   const first = Math.round(from * o.fps);
   let audioN = Math.round(from * 100);
+  const off = o.arrivalOffsetUs ?? 0;
   for (let f = first; f < first + frames; f++) {
     const us = Math.round((f * 1e6) / o.fps);
     const data = pics[f % pics.length] as Uint8Array;
-    rec.pushVideoFrame({ frame: i420Frame(o.width, o.height, data), timestampUs: us }, us + 20_000);
+    rec.pushVideoFrame({ frame: i420Frame(o.width, o.height, data), timestampUs: us }, off + us + 20_000);
     const audioEnd = ((f + 1) * 1e6) / o.fps;
     while (audioN * 10_000 < audioEnd) {
       const pcm = new Int16Array(480);
@@ -278,7 +295,7 @@ export async function feedSynthetic(rec: TrackRecording, o: FeedOptions): Promis
       audioN++;
       rec.pushAudioFrame(
         { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-        audioN * 10_000 + 20_000,
+        off + audioN * 10_000 + 20_000,
       );
     }
     if (o.backpressure !== false) await rec.drained();
@@ -308,4 +325,20 @@ export interface SuiteOptions {
   seed: number;
   /** Scratch directory for this run. */
   work: string;
+}
+
+/** Unhandled rejections and uncaught exceptions seen since {@link watchCrashes} (a crash, had they been fatal). */
+export const crashes: string[] = [];
+
+/** Records unhandled rejections and uncaught exceptions instead of dying, so a case can count them. */
+export function watchCrashes(): void {
+  process.on('unhandledRejection', (reason) => crashes.push(`unhandledRejection: ${String(reason)}`));
+  process.on('uncaughtException', (error) =>
+    crashes.push(`uncaughtException: ${error.stack ?? error.message}`),
+  );
+}
+
+/** Whether a file's size is whole 188-byte TS packets. */
+export function wholePackets(size: number): boolean {
+  return size % 188 === 0;
 }
