@@ -1,6 +1,6 @@
 /**
- * `trackrec`: the command line (probe, repair, serve) and its building blocks, for scripts and for
- * the commands that build on them.
+ * `trackrec`: the command line (record, demo, probe, repair, serve) and its building blocks, for
+ * scripts and for the commands that build on them.
  *
  * @packageDocumentation
  */
@@ -15,7 +15,15 @@ export {
 } from './args.js';
 export { main, topLevelHelp } from './cli.js';
 export type { Command, CommandContext } from './commands/command.js';
+export { demoCommand, parseSize } from './commands/demo.js';
 export { COMMANDS } from './commands/index.js';
+export {
+  createRecordCommand,
+  DEFAULT_OUT,
+  type RecordDeps,
+  recordCommand,
+  splitOutTemplate,
+} from './commands/record.js';
 export { type CliIo, EXIT, type TextOutput, writeJsonLine } from './io.js';
 export {
   type MediaPlaylist,
@@ -34,6 +42,7 @@ export {
   repairTsFile,
   segmentDurationOf,
 } from './repair.js';
+export { checkOutputs, describeRecording, type OutputCheck } from './report.js';
 export {
   listRecordings,
   parseRange,
@@ -53,3 +62,4 @@ export {
   type StatusLineOptions,
   type StatusSnapshot,
 } from './status-line.js';
+export { TestPicture, TestTone } from './test-pattern.js';
