@@ -1,0 +1,132 @@
+/**
+ * kill -9 of a process recording fragmented MP4 through TrackRecording: what it leaves is read by
+ * mp4box.js and decoded by ffmpeg up to the last whole fragment (after repairMp4 when the last one was
+ * torn), and the fMP4 playlist lists only whole segments.
+ */
+
+import { spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { completeFragmentedLength } from '@trackrec/muxer/mp4';
+import { repairMp4 } from '@trackrec/node-writer';
+import { createFile, MP4BoxBuffer } from 'mp4box';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ffmpegDecode, judgeAvailable, parsePlaylist, removeDir, tempDir } from './helpers.js';
+
+const REPO = resolve(import.meta.dirname, '../../..');
+const CHILD = 'packages/core/test/mp4-kill9-child.ts';
+const ITERATIONS = Number(process.env.TRACKREC_KILL_ITERATIONS ?? 3);
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
+});
+
+/** Starts the child, waits for `ready`, lets it record `ms` more, then SIGKILLs it. */
+function runAndKill(outDir: string, ms: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, outDir], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) setTimeout(() => child.kill('SIGKILL'), ms);
+    });
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') done();
+      else fail(new Error(`child exited on its own (code ${code}): ${stderr}`));
+    });
+  });
+}
+
+/** mp4box.js: parse errors, per-track sample counts, number of moof boxes. */
+function mp4box(path: string): { errors: string[]; samples: number[]; moofs: number } {
+  const bytes = readFileSync(path);
+  const file = createFile();
+  const errors: string[] = [];
+  file.onError = (module, message) => errors.push(`${module}: ${message}`);
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, 0));
+  file.flush();
+  const boxes = (file as unknown as { boxes: { type: string }[] }).boxes;
+  return {
+    errors,
+    samples: file.getInfo().tracks.map((t) => t.nb_samples),
+    moofs: boxes.filter((b) => b.type === 'moof').length,
+  };
+}
+
+/** Offsets where each top-level moof starts (independent of the muxer's walker). */
+function moofStarts(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  let o = 0;
+  while (o + 8 <= bytes.length) {
+    const size = view.getUint32(o);
+    const type = String.fromCharCode(...bytes.subarray(o + 4, o + 8));
+    if (type === 'moof') out.push(o);
+    if (size < 8) break;
+    o += size;
+  }
+  return out;
+}
+
+/** Checks a whole fragmented file: mp4box reads every fragment, ffmpeg decodes all with -xerror. */
+function expectReadable(path: string): void {
+  const size = statSync(path).size;
+  const parsed = mp4box(path);
+  expect(parsed.errors).toEqual([]);
+  expect(parsed.moofs).toBe(moofStarts(readFileSync(path)).length);
+  expect(parsed.moofs).toBeGreaterThan(0);
+  // The first fragment may hold only the audio before the first IDR: count samples over both tracks.
+  expect((parsed.samples[0] ?? 0) + (parsed.samples[1] ?? 0)).toBeGreaterThan(0);
+  expect(completeFragmentedLength(readFileSync(path))).toBe(size);
+  // ffmpeg needs at least one frame of every stream (the first fragment can be audio only).
+  if (parsed.samples[0] !== 0 && judgeAvailable('ffmpeg')) {
+    expect(ffmpegDecode(path)).toEqual({ status: 0, stderr: '' });
+  }
+}
+
+describe('kill -9 while recording fragmented MP4', () => {
+  it(`leaves a file readable up to its last whole fragment; repairMp4 cuts a torn one (${ITERATIONS} kills)`, async () => {
+    for (let i = 0; i < ITERATIONS; i++) {
+      const out = tempDir();
+      dirs.push(out);
+      await runAndKill(out, 300 + Math.floor(Math.random() * 1200));
+      const path = join(out, 'rec.mp4');
+      const bytes = readFileSync(path);
+      const whole = completeFragmentedLength(bytes);
+      expect(whole).toBeGreaterThan(0);
+      // Each fragment is one write: at most the last can be torn.
+      const starts = moofStarts(bytes);
+      expect(whole).toBeGreaterThanOrEqual(starts.at(-2) ?? 0);
+      const report = repairMp4(path, completeFragmentedLength);
+      expect(report.repairedBytes).toBe(whole);
+      expectReadable(path);
+      expect(mp4box(path).samples[0]).toBeGreaterThan(0);
+
+      // A torn last fragment, made for certain on a copy: repair cuts exactly to the previous fragment.
+      const torn = join(out, 'torn.mp4');
+      copyFileSync(path, torn);
+      const last = moofStarts(readFileSync(torn)).at(-1) as number;
+      truncateSync(torn, last + Math.floor((statSync(torn).size - last) / 2));
+      expect(repairMp4(torn, completeFragmentedLength).repairedBytes).toBe(last);
+      if (moofStarts(readFileSync(torn)).length > 0) expectReadable(torn);
+
+      // The fMP4 playlist lists whole segments only: closed with ENDLIST as a copy, ffmpeg decodes it.
+      const hls = join(out, 'hls');
+      const text = readFileSync(join(hls, 'rec.m3u8'), 'utf8');
+      expect(text).toContain('#EXT-X-VERSION:7');
+      const listed = parsePlaylist(text).segments;
+      if (listed.length > 0 && judgeAvailable('ffmpeg')) {
+        writeFileSync(join(hls, 'ended.m3u8'), `${text}#EXT-X-ENDLIST\n`);
+        expect(ffmpegDecode(join(hls, 'ended.m3u8'))).toEqual({ status: 0, stderr: '' });
+      }
+    }
+  }, 120_000);
+});
