@@ -190,9 +190,13 @@ describe('fragmented MP4 output', () => {
     expect(readdirSync(out).sort()).toEqual(['frag.mp4', 'hls']);
   });
 
-  it('on a clean stop rewrites the file as a progressive MP4 (moov before mdat), H.264 + Opus', async () => {
+  it('on a clean stop rewrites the file as a progressive MP4 (moov before mdat), H.264 + Opus, beside TS HLS', async () => {
     const { out, info, metrics } = await record(
-      { file: { filepath: 'prog', fileType: 'mp4' }, encoding: { ...small, audioCodec: 'opus' } },
+      {
+        file: { filepath: 'prog', fileType: 'mp4' },
+        segments: { filenamePrefix: 'ts-hls', segmentDuration: 1 },
+        encoding: { ...small, audioCodec: 'opus' },
+      },
       3,
     );
     expect(info.status).toBe('COMPLETE');
@@ -206,14 +210,19 @@ describe('fragmented MP4 output', () => {
     expect(parsed.tracks[1]!.codec).toBe('Opus');
     // 3 s of 20 ms Opus frames.
     expect(Math.abs(parsed.tracks[1]!.samples - 150)).toBeLessThanOrEqual(3);
-    // No temp file left behind.
-    expect(readdirSync(out)).toEqual(['prog.mp4']);
+    // No temp file left behind; the TS segments come from the same encode.
+    const names = readdirSync(out);
+    expect(names.filter((n) => !n.startsWith('ts-hls_'))).toEqual(['prog.mp4', 'ts-hls.m3u8'].sort());
+    expect(names.filter((n) => n.endsWith('.ts')).length).toBe(info.segments!.segmentCount);
+    expect(info.segments!.segmentCount).toBeGreaterThanOrEqual(2);
     if (judgeAvailable('ffmpeg')) {
       expect(ffmpegDecode(info.file!.location)).toEqual({ status: 0, stderr: '' });
       expect(ffprobeCounts(info.file!.location)).toEqual({
         video: parsed.tracks[0]!.samples,
         audio: parsed.tracks[1]!.samples,
       });
+      expect(ffmpegDecode(info.segments!.playlistLocation)).toEqual({ status: 0, stderr: '' });
+      expect(ffprobeCounts(info.segments!.playlistLocation).video).toBe(parsed.tracks[0]!.samples);
     }
   });
 
