@@ -42,10 +42,11 @@ async function record(
     env?: Record<string, string>;
     signal?: AbortSignal;
     cwd?: string;
+    tty?: boolean;
   } = {},
 ): Promise<Run> {
   const stdout = capture();
-  const stderr = capture();
+  const stderr = capture(options.tty === true);
   const command = createRecordCommand({
     ...(options.connect === undefined ? {} : { connect: options.connect }),
     statusIntervalMs: 500,
@@ -299,6 +300,28 @@ describe('trackrec record: recording (stand-in room, real rtc-node tracks)', () 
     expect(run.stdout).toMatch(/check\s+file ok \(h264 \+ aac/);
     expect(run.stdout).toContain('result: ok');
     expect(readdirSync(out)).toEqual(['bob.ts']);
+  });
+
+  it('on a terminal the status line is rewritten in place and messages erase it first', async () => {
+    const room = new StandInRoom('tty');
+    const cat = new SyntheticPublisher(160, 120);
+    cat.start();
+    room.join('cat', cat);
+    const running = record(
+      [...CREDS, '--room', 'tty', '--identity', 'cat', '--out', `${join(dir, 'tty')}/{publisher_identity}`],
+      {
+        connect: standInConnect(room),
+        tty: true,
+      },
+    );
+    await sleep(2300);
+    room.leave('cat');
+    const run = await running;
+    await cat.close();
+    expect(run.code).toBe(EXIT.ok);
+    // At least one in-place refresh (CR, erase line, no newline) before the final line.
+    expect(run.stderr).toMatch(/\r\x1b\[2Ktty \(1 rec\) {2}rec 0:0\d[^\n]*\r\x1b\[2K/);
+    expect(run.stderr).toContain('\r\x1b[2Kstopping (recording ended)…\n');
   });
 
   it('--all records everyone present and joining, each in a file, until the room ends', async () => {

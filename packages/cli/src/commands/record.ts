@@ -190,8 +190,9 @@ timeout), 130 aborted by a second Ctrl-C.`,
       );
       const json = values.json === true;
       const hls = values.hls === true;
+      // On a terminal, a message first erases the status line it interrupts.
       const say = (text: string): void => {
-        if (!json) io.stderr.write(`${text}\n`);
+        if (!json) io.stderr.write(`${io.stderr.isTTY === true ? '\r\x1b[2K' : ''}${text}\n`);
       };
       const event = (e: Record<string, unknown>): void => {
         if (json) writeJsonLine(io.stdout, { time: new Date().toISOString(), ...e });
