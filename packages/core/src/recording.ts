@@ -898,10 +898,10 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
         message: `no disk write for ${now - lastWrite} ms`,
         id: this.id,
       };
-    } else if (this.#file) {
+    } else if (this.#file || this.#mp4?.file) {
       let size = -1;
       try {
-        size = statSync(this.#file.path).size;
+        size = statSync(this.#file?.path ?? this.#mp4?.file?.currentPath ?? '').size;
       } catch {
         size = -1;
       }
