@@ -33,6 +33,7 @@ const code = await main(argv, {
   cwd: process.cwd(),
   signal: stop.signal,
 });
-// rtc-node's native client keeps the event loop alive until disposed.
-await disposeRtc();
-process.exitCode = code;
+// rtc-node's native client keeps the event loop alive until disposed; a join abandoned on Ctrl-C
+// keeps its timers until it times out. The command has finished: release what can be, then exit.
+await Promise.race([disposeRtc().catch(() => {}), new Promise((done) => setTimeout(done, 2000).unref())]);
+process.exit(code);

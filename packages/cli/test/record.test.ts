@@ -5,9 +5,10 @@
  * participant leaving and by the room ending.
  */
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Room } from '@livekit/rtc-node';
 import { type ConnectOptions, RoomRecorder } from '@trackrec/core';
@@ -101,22 +102,24 @@ describe('trackrec record: arguments', () => {
   it('takes credentials from flags or LIVEKIT_* variables, flags first', async () => {
     const seen: ConnectOptions[] = [];
     const room = new StandInRoom('env-room');
-    const stop = new AbortController();
-    stop.abort(); // connect, then stop at once
     const env = { LIVEKIT_URL: 'wss://env.example', LIVEKIT_API_KEY: 'ek', LIVEKIT_API_SECRET: 'es' };
+    // Joins, then is stopped at once.
+    const connectThenStop = async (o: ConnectOptions): Promise<RoomRecorder> => {
+      const recorder = await standInConnect(room, seen)(o);
+      setTimeout(() => stop.abort(), 20);
+      return recorder;
+    };
+    let stop = new AbortController();
     const a = await record(['--room', 'env-room', '--all'], {
       env,
-      connect: standInConnect(room, seen),
+      connect: connectThenStop,
       signal: stop.signal,
     });
     expect(a.code).toBe(EXIT.ok);
+    stop = new AbortController();
     const b = await record(
       ['--room', 'env-room', '--all', '--url', 'wss://flag.example', '--connect-timeout', '2.5'],
-      {
-        env,
-        connect: standInConnect(room, seen),
-        signal: stop.signal,
-      },
+      { env, connect: connectThenStop, signal: stop.signal },
     );
     expect(b.code).toBe(EXIT.ok);
     expect(seen.map((o) => [o.url, o.apiKey, o.apiSecret, o.roomName])).toEqual([
@@ -183,6 +186,54 @@ describe('trackrec record: arguments', () => {
 });
 
 describe('trackrec record: connecting', () => {
+  it('SIGTERM while joining a server that never answers: exits 130 at once (real executable)', async () => {
+    const sockets: Socket[] = [];
+    const server: Server = createServer((c) => sockets.push(c));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          bin,
+          'record',
+          '--room',
+          'r',
+          '--all',
+          ...['--out', `${dir}/silent/{publisher_identity}`],
+        ],
+        {
+          cwd: pkg,
+          env: {
+            ...process.env,
+            LIVEKIT_URL: `ws://127.0.0.1:${port}`,
+            LIVEKIT_API_KEY: 'k',
+            LIVEKIT_API_SECRET: 's',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (c: string) => {
+        stderr += c;
+      });
+      while (!stderr.includes('joining room r')) await sleep(50);
+      await sleep(500);
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(code).toBe(130);
+      expect(stderr).toContain('trackrec record: stopped while joining the room');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('fails fast with a clear error and exit 3 when nothing listens (real executable)', async () => {
     const port = await closedPort();
     const url = `ws://127.0.0.1:${port}`;

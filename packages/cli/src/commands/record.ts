@@ -151,7 +151,7 @@ Options:
 
 Exit codes: 0 every recording finished and checks clean, 1 a recording failed or a check found
 violations, 2 usage error, 3 could not join the room (unreachable server, bad URL or credentials,
-timeout), 130 aborted by a second Ctrl-C.`,
+timeout), 130 aborted by a second Ctrl-C (or by Ctrl-C while still joining).`,
     options: {
       url: { type: 'string' },
       'api-key': { type: 'string' },
@@ -216,21 +216,38 @@ timeout), 130 aborted by a second Ctrl-C.`,
 
       say(`joining room ${roomName} at ${url}…`);
       let recorder: RoomRecorder;
+      const joining = connect({
+        url,
+        apiKey,
+        apiSecret,
+        roomName,
+        connectTimeoutMs: timeoutS * 1000,
+        defaults,
+      });
+      // Ctrl-C while joining gives up at once; a join that completes afterwards is left again.
+      const interrupted = Symbol('interrupted');
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<typeof interrupted>((done) => {
+        onAbort = () => done(interrupted);
+        if (io.signal?.aborted === true) onAbort();
+        else io.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       try {
-        recorder = await connect({
-          url,
-          apiKey,
-          apiSecret,
-          roomName,
-          connectTimeoutMs: timeoutS * 1000,
-          defaults,
-        });
+        const joined = await Promise.race([joining, aborted]);
+        if (joined === interrupted) {
+          void joining.then((r) => r.close()).catch(() => {});
+          event({ type: 'error', code: 'INTERRUPTED', message: 'stopped while joining the room' });
+          io.stderr.write('trackrec record: stopped while joining the room\n');
+          return EXIT.interrupted;
+        }
+        recorder = joined;
       } catch (err) {
         const code = err instanceof core.RecorderError ? err.code : 'CONNECT_FAILED';
         event({ type: 'error', code, message: errorText(err) });
         io.stderr.write(`trackrec record: ${errorText(err)}\n`);
         return err instanceof TypeError || err instanceof RangeError ? EXIT.usage : EXIT.connect;
       }
+      if (onAbort !== undefined) io.signal?.removeEventListener('abort', onAbort);
       event({ type: 'connected', url, room: roomName, outputDir });
       say(
         `joined ${roomName}; recording ${all ? 'every participant' : identity} into ${outputDir} (Ctrl-C to stop)`,
