@@ -179,6 +179,8 @@ Exit codes: 0 recorded and checks clean, 1 recording failed or the check found v
         return {
           label: 'demo',
           elapsedMs: m.durationMs,
+          // The whole recording's average: the test picture's rate is steady.
+          bitrate: m.durationMs > 500 ? (m.bytesWritten * 8000) / m.durationMs : null,
           bytes: m.bytesWritten,
           fps,
           drops: m.video?.framesDropped ?? 0,
