@@ -1,6 +1,6 @@
 // Shared parts of the reliability suite: the judges (FFmpeg 8.1 in-process through node-av, the muxer's
 // ISO/IEC 13818-1 checker), a synthetic faster-than-real-time feeder, memory readings and case results.
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { formatReport, TsInspector, type TsReport } from '@trackrec/muxer/inspect';
 import {
   AV_LOG_ERROR,
@@ -218,6 +218,17 @@ export function describeViolations(report: TsReport): string {
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/** What each open file descriptor of this process points at (for a note when they grow). */
+export function fdTargets(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {}
+  }
+  return out.sort();
 }
 
 /** Runs full GCs (needs `--expose-gc`; without it, nothing). */

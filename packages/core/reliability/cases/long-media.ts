@@ -8,6 +8,7 @@ import { type CaseResult, check, decode, decodedClean, feedSynthetic, type Suite
 
 const TICKS = 90_000;
 
+/** Records across each boundary (30 s in CI, 120 s with --full). */
 export async function longMedia(o: SuiteOptions): Promise<CaseResult> {
   const seconds = o.full ? 120 : 30;
   const figures: Record<string, number | string> = { mediaSPerBoundary: seconds };

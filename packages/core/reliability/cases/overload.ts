@@ -20,6 +20,7 @@ const H = 1080;
 /** RSS growth allowed over the run: the queue (8 × 3 MB frames), x264's 1080p buffers, and slack. */
 const RSS_BOUND_MB = 100;
 
+/** Runs the overload case (20 s of media in CI, 120 s with --full). */
 export async function overload(o: SuiteOptions): Promise<CaseResult> {
   const mediaS = o.full ? 120 : 20;
   const speed = 4;

@@ -24,6 +24,7 @@ function median3(values: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
+/** Runs the soak (3 min of 640×360 in CI, 60 min of 720p30 with --full). */
 export async function soak(o: SuiteOptions): Promise<CaseResult> {
   const seconds = o.full ? 3600 : 180;
   const warmupS = o.full ? 300 : 45;
