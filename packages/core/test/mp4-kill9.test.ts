@@ -1,14 +1,14 @@
 /**
  * kill -9 of a process recording fragmented MP4 through TrackRecording: what it leaves is read by
  * mp4box.js and decoded by ffmpeg up to the last whole fragment (after repairMp4 when the last one was
- * torn), and the fMP4 playlist lists only whole segments.
+ * torn), and repairFmp4Hls makes the fMP4 playlist whole.
  */
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { completeFragmentedLength } from '@trackrec/muxer/mp4';
-import { repairMp4 } from '@trackrec/node-writer';
+import { repairFmp4Hls, repairMp4 } from '@trackrec/node-writer';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ffmpegDecode, judgeAvailable, parsePlaylist, removeDir, tempDir } from './helpers.js';
@@ -118,14 +118,25 @@ describe('kill -9 while recording fragmented MP4', () => {
       expect(repairMp4(torn, completeFragmentedLength).repairedBytes).toBe(last);
       if (moofStarts(readFileSync(torn)).length > 0) expectReadable(torn);
 
-      // The fMP4 playlist lists whole segments only: closed with ENDLIST as a copy, ffmpeg decodes it.
+      // The fMP4 playlist: repairFmp4Hls lists what the crash left unlisted and closes it; every segment
+      // on disk is then listed, and ffmpeg decodes the whole playlist.
       const hls = join(out, 'hls');
-      const text = readFileSync(join(hls, 'rec.m3u8'), 'utf8');
-      expect(text).toContain('#EXT-X-VERSION:7');
-      const listed = parsePlaylist(text).segments;
-      if (listed.length > 0 && judgeAvailable('ffmpeg')) {
-        writeFileSync(join(hls, 'ended.m3u8'), `${text}#EXT-X-ENDLIST\n`);
-        expect(ffmpegDecode(join(hls, 'ended.m3u8'))).toEqual({ status: 0, stderr: '' });
+      expect(readFileSync(join(hls, 'rec.m3u8'), 'utf8')).toContain('#EXT-X-VERSION:7');
+      const fixed = repairFmp4Hls({
+        dir: hls,
+        prefix: 'rec',
+        playlistName: 'rec.m3u8',
+        completeFragmentedLength,
+      });
+      expect(fixed.endListAdded).toBe(true);
+      const pl = parsePlaylist(readFileSync(join(hls, 'rec.m3u8'), 'utf8'));
+      expect(pl.endList).toBe(true);
+      const onDisk = readdirSync(hls)
+        .filter((n) => n.endsWith('.m4s'))
+        .sort();
+      expect(pl.segments.map((x) => x.uri)).toEqual(onDisk);
+      if (onDisk.length > 0 && judgeAvailable('ffmpeg')) {
+        expect(ffmpegDecode(join(hls, 'rec.m3u8'))).toEqual({ status: 0, stderr: '' });
       }
     }
   }, 120_000);

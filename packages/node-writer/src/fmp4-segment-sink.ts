@@ -3,8 +3,8 @@
  * EXT-X-MAP, ISO/IEC 14496-12 §8.8). The muxer's init segment goes to `{prefix}_init.mp4`; its fragments
  * (`moof`+`mdat`, one write each) fill `{prefix}_00000.m4s`, `{prefix}_00001.m4s`…, a new segment
  * starting at a `randomAccess` fragment once the open one holds the target duration. A new init segment
- * (new video configuration) is written to `{prefix}_init-1.mp4`… and the next segment is listed after
- * `EXT-X-DISCONTINUITY` with a new `EXT-X-MAP`. Playlists are replaced atomically as in
+ * (new video configuration) ends the open segment, is written to `{prefix}_init-1.mp4`…, and the next
+ * segment is listed after `EXT-X-DISCONTINUITY` with a new `EXT-X-MAP`. Playlists are replaced atomically as in
  * {@link SegmentSink}, with `EXT-X-VERSION:7`.
  */
 
@@ -277,6 +277,10 @@ export class Fmp4SegmentSink {
 
   #writeInit(chunk: Uint8Array): void {
     const n = this.#inits.length;
+    // A new configuration: list the open segment first, so that after a crash every unlisted segment
+    // follows the newest init segment on disk (what repairFmp4Hls relies on).
+    const open = this.#current;
+    if (n > 0 && open !== null && open.firstDts !== undefined) this.#finish(open, undefined, false);
     const name = n === 0 ? `${this.prefix}_init.mp4` : `${this.prefix}_init-${n}.mp4`;
     // Written whole (and synced) before any playlist can point at it.
     const sink = new FileSink(childPath(this.dir, name), this.#fileOptions());

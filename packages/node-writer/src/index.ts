@@ -48,8 +48,11 @@ export {
 } from './repair.js';
 export {
   type CompleteFragmentedLength,
+  type Fmp4HlsRepairReport,
   type Mp4RepairReport,
+  type RepairFmp4HlsOptions,
   type RepairMp4Options,
+  repairFmp4Hls,
   repairMp4,
 } from './repair-mp4.js';
 export {

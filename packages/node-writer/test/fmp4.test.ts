@@ -31,6 +31,7 @@ import {
   Fmp4SegmentSink,
   Mp4FileSink,
   partPath,
+  repairFmp4Hls,
   repairMp4,
   writeProgressiveMp4,
 } from '../src/index.js';
@@ -387,3 +388,141 @@ describe('Fmp4SegmentSink', () => {
     expect(frames).toBe(fed.videoFrames);
   });
 });
+
+/** Seconds of video in an init segment + fragments, from mp4box.js's sample table (independent of ours). */
+function videoSeconds(bytes: Uint8Array): number {
+  const file = createFile();
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, 0));
+  file.flush();
+  const moov = (
+    file as unknown as {
+      moov: { traks: { samples: { dts: number; duration: number; timescale: number }[] }[] };
+    }
+  ).moov;
+  const samples = moov.traks[0]!.samples;
+  const first = samples[0];
+  const last = samples.at(-1);
+  if (first === undefined || last === undefined) return 0;
+  return (last.dts + last.duration - first.dts) / first.timescale;
+}
+
+/** Decodes each init segment followed by its listed segments; returns the frames decoded in all. */
+function decodeGroups(dir: string, text: string): number {
+  const { manifest } = parseM3u8(text);
+  const inits = [...new Set(manifest.segments.map((s) => mapOf(s)))];
+  let frames = 0;
+  for (const [k, init] of inits.entries()) {
+    const names = manifest.segments.filter((s) => mapOf(s) === init).map((s) => s.uri);
+    const joined = join(dir, `joined-${k}.mp4`);
+    writeFileSync(joined, Buffer.concat([init!, ...names].map((n) => readFileSync(join(dir, n)))));
+    const d = decode(joined);
+    expect(d).toMatchObject({ status: 0, stderr: '' });
+    frames += d.frames;
+  }
+  return frames;
+}
+
+describe('repairFmp4Hls', () => {
+  it('lists the segments a crash left unlisted, cutting a torn one to whole fragments', (ctx) => {
+    if (missing !== null) return ctx.skip(missing);
+    const dir = tmp();
+    const hls = new Fmp4SegmentSink({
+      dir,
+      prefix: 'rec',
+      targetDuration: 1,
+      fsync: 'none',
+      livePlaylistName: 'live.m3u8',
+    });
+    // The process "dies": neither the muxer nor the sink is closed. 250 ms fragments: the open segment
+    // holds three whole fragments when the last is torn.
+    feed(hls.asFmp4Sink(), 5, { fragmentDurationMs: 250 });
+    const before = parseM3u8(readFileSync(hls.playlistPath, 'utf8')).manifest;
+    expect(before.endList).toBeUndefined();
+    const onDisk = readdirSync(dir)
+      .filter((n) => n.endsWith('.m4s'))
+      .sort();
+    const open = onDisk.at(-1)!;
+    expect(before.segments.map((s) => s.uri)).toEqual(onDisk.slice(0, -1));
+    truncateSync(join(dir, open), statSync(join(dir, open)).size - 100);
+
+    const report = repairFmp4Hls({
+      dir,
+      prefix: 'rec',
+      livePlaylistName: 'live.m3u8',
+      targetDuration: 1,
+      completeFragmentedLength,
+      segmentDuration: videoSeconds,
+    });
+    expect(report).toMatchObject({ endListAdded: true, segmentsAdded: [open], segmentsRemoved: [] });
+    expect(report.bytesTruncated).toBeGreaterThan(0);
+    const text = readFileSync(hls.playlistPath, 'utf8');
+    const after = parseM3u8(text);
+    expect(after.warnings).toEqual([]);
+    expect(after.manifest.endList).toBe(true);
+    expect(after.manifest.segments.map((s) => s.uri)).toEqual(onDisk);
+    expect(mapOf(after.manifest.segments.at(-1)!)).toBe('rec_init.mp4');
+    const init = readFileSync(join(dir, 'rec_init.mp4'));
+    const repaired = Buffer.concat([init, readFileSync(join(dir, open))]);
+    expect(completeFragmentedLength(repaired)).toBe(repaired.byteLength);
+    expect(after.manifest.segments.at(-1)!.duration).toBeCloseTo(videoSeconds(repaired), 3);
+    const d = decode(hls.playlistPath);
+    expect(d).toMatchObject({ status: 0, stderr: '' });
+    expect(d.frames).toBe(mp4box(writeJoined(dir, ['rec_init.mp4', ...onDisk])).samples[0]);
+    // Idempotent.
+    expect(repairFmp4Hls({ dir, prefix: 'rec', completeFragmentedLength })).toMatchObject({
+      endListAdded: false,
+      segmentsAdded: [],
+    });
+    expect(readFileSync(hls.playlistPath, 'utf8')).toBe(text);
+  });
+
+  it('gives segments after a new init segment its EXT-X-MAP behind a discontinuity', (ctx) => {
+    if (missing !== null) return ctx.skip(missing);
+    const dir = tmp();
+    const hls = new Fmp4SegmentSink({ dir, prefix: 'rec', targetDuration: 2, fsync: 'none' });
+    feed(hls.asFmp4Sink(), 3, { more: wide });
+    // The open segment at the new init was listed before the init segment was written.
+    const before = parseM3u8(readFileSync(hls.playlistPath, 'utf8')).manifest;
+    expect(before.segments.filter((s) => mapOf(s) === 'rec_init.mp4').length).toBe(2);
+    const report = repairFmp4Hls({ dir, prefix: 'rec', completeFragmentedLength });
+    expect(report.segmentsAdded).toHaveLength(1);
+    const text = readFileSync(hls.playlistPath, 'utf8');
+    expect(text.match(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="rec_init-1\.mp4"\n/g)).toHaveLength(1);
+    expect(parseM3u8(text).warnings).toEqual([]);
+    const last = parseM3u8(text).manifest.segments.at(-1)!;
+    expect(mapOf(last)).toBe('rec_init-1.mp4');
+    expect(decodeGroups(dir, text)).toBe(
+      mp4box(writeJoined(dir, ['rec_init.mp4', ...before.segments.map((s) => s.uri)])).samples[0]! +
+        mp4box(writeJoined(dir, ['rec_init-1.mp4', last.uri])).samples[0]!,
+    );
+  });
+
+  it('a crash right after a new init segment leaves nothing unlisted of the old configuration', (ctx) => {
+    if (missing !== null) return ctx.skip(missing);
+    const dir = tmp();
+    const hls = new Fmp4SegmentSink({ dir, prefix: 'rec', targetDuration: 2, fsync: 'none' });
+    let dead = false;
+    feed(
+      (chunk, info) => {
+        if (dead) return;
+        hls.write(chunk, info);
+        if (info.kind === 'init' && info.newInit) dead = true;
+      },
+      3,
+      { more: wide },
+    );
+    const report = repairFmp4Hls({ dir, prefix: 'rec', completeFragmentedLength });
+    expect(report).toMatchObject({ endListAdded: true, segmentsAdded: [], segmentsRemoved: [] });
+    const text = readFileSync(hls.playlistPath, 'utf8');
+    expect(text).not.toContain('rec_init-1.mp4');
+    expect(decodeGroups(dir, text)).toBe(90);
+  });
+});
+
+/** Concatenates files of `dir` into one temp file there; returns its path. */
+function writeJoined(dir: string, names: string[]): string {
+  const path = join(dir, `joined-${names.length}-${names[0]}`);
+  writeFileSync(path, Buffer.concat(names.map((n) => readFileSync(join(dir, n)))));
+  return path;
+}
