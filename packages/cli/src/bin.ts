@@ -34,6 +34,9 @@ const code = await main(argv, {
   signal: stop.signal,
 });
 // rtc-node's native client keeps the event loop alive until disposed; a join abandoned on Ctrl-C
-// keeps its timers until it times out. The command has finished: release what can be, then exit.
+// keeps its timers until it times out. The command has finished: release what can be, let pending
+// output drain (pipes are asynchronous on some platforms), and end the process if something still
+// holds it after that.
 await Promise.race([disposeRtc().catch(() => {}), new Promise((done) => setTimeout(done, 2000).unref())]);
-process.exit(code);
+process.exitCode = code;
+setTimeout(() => process.exit(code), 500).unref();
