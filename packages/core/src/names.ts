@@ -35,6 +35,8 @@ export const MAX_COMPONENT_BYTES = 180;
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/gu;
 // Kept: letters, marks, digits, and a few punctuation marks that are safe everywhere.
 const UNSAFE = /[^\p{L}\p{M}\p{N}._\-+@=,]/gu;
+/** Reserved DOS device names, alone or before an extension (Win32 naming rules). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i;
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a code point. */
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -53,12 +55,15 @@ function truncateUtf8(text: string, maxBytes: number): string {
 /**
  * Turns any string into one safe file-name component: NFKC-normalised (so full-width `／` or `．` become
  * plain characters and are then replaced), invisible and control characters removed, everything but
- * letters, digits and `._-+@=,` replaced by `_`, no leading dots (no `..`, no hidden files), at most
- * `maxBytes` UTF-8 bytes. Never returns an empty string (`_` instead).
+ * letters, digits and `._-+@=,` replaced by `_`, no leading dots (no `..`, no hidden files), Windows
+ * device names (`CON`, `nul.txt`, `COM1` …) prefixed with `_`, at most `maxBytes` UTF-8 bytes. Never
+ * returns an empty string (`_` instead).
  */
 export function sanitizeComponent(value: string, maxBytes = MAX_VALUE_BYTES): string {
   let s = String(value).normalize('NFKC').replace(INVISIBLE, '').replace(UNSAFE, '_');
   s = s.replace(/^\.+/, (dots) => '_'.repeat(dots.length));
+  // Windows device names (CON, NUL, COM1 … with any extension) cannot be files there.
+  if (WINDOWS_DEVICE.test(s)) s = `_${s}`;
   s = truncateUtf8(s, maxBytes);
   return s.length === 0 ? '_' : s;
 }

@@ -11,6 +11,7 @@ import { longMedia } from '../reliability/cases/long-media.js';
 import { malformed } from '../reliability/cases/malformed.js';
 import { hostileNames } from '../reliability/cases/names.js';
 import type { CaseResult, SuiteOptions } from '../reliability/lib.js';
+import { expandTemplate, sanitizeComponent } from '../src/names.js';
 
 const work = mkdtempSync(join(tmpdir(), 'trackrec-reliability-ci-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -43,6 +44,18 @@ describe('reliability (CI portion)', () => {
     expect(r.figures.filesOutsideOutputDir).toBe(0);
     expect(r.figures.threw).toBe(0);
     expect(r.figures.started).toBe(200);
+    expect(r.figures.windowsDeviceNames).toBe(0);
+  });
+
+  it('names: Windows device names from remote users never become a file name', () => {
+    for (const name of ['CON', 'nul', 'NUL.txt', 'Aux', 'com1', 'LPT9.ts', 'ＣＯＮ', 'prn.']) {
+      expect(sanitizeComponent(name)).toMatch(/^_/);
+      expect(sanitizeComponent(name)).not.toMatch(/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i);
+    }
+    expect(expandTemplate('{publisher_identity}.ts', { publisherIdentity: 'nul' })).toBe('_nul.ts');
+    // Names that merely start like a device are left alone.
+    expect(sanitizeComponent('CONSOLE')).toBe('CONSOLE');
+    expect(sanitizeComponent('nully')).toBe('nully');
   });
 
   it('malformed input: bad frames dropped and counted, outputs valid', async () => {

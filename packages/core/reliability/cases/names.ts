@@ -17,6 +17,8 @@ import {
   type SuiteOptions,
 } from '../lib.js';
 
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i;
+
 const PIECES = [
   '../',
   '..\\',
@@ -187,6 +189,10 @@ export async function hostileNames(o: SuiteOptions): Promise<CaseResult> {
   );
   const crashCount = crashes.length - crashesBefore;
   const files = created.filter((p) => statSync(p).isFile()).length;
+  // No created component is a Windows device name (CON, nul.txt, COM1 …): such a recording could not be
+  // copied to, or made on, Windows.
+  const windowsDevices = created.filter((p) => WINDOWS_DEVICE.test(basename(p)));
+  if (windowsDevices.length > 0) notes.push(`Windows device names: ${windowsDevices.slice(0, 5).join(', ')}`);
   if (outside.length + escaped.length > 0)
     notes.push(`outside: ${[...outside, ...escaped].slice(0, 5).join(', ')}`);
   return {
@@ -200,10 +206,13 @@ export async function hostileNames(o: SuiteOptions): Promise<CaseResult> {
       crashes: crashCount,
       filesCreated: files,
       filesOutsideOutputDir: outside.length + escaped.length,
+      windowsDeviceNames: windowsDevices.length,
       sampleRecordingsDecoded: `${recordedClean}/${recorded}`,
     },
-    bound: '0 files outside the output dir, 0 crashes or throws, every sample recording decodes',
+    bound:
+      '0 files outside the output dir, 0 Windows device names, 0 crashes or throws, every sample recording decodes',
     pass:
+      windowsDevices.length === 0 &&
       outside.length + escaped.length === 0 &&
       crashCount === 0 &&
       thrown === 0 &&
