@@ -115,7 +115,7 @@ export interface HealthOptions {
 export interface RecordingOptions {
   /** Directory every output file is written in (created if missing). Nothing is written outside it. */
   outputDir: string;
-  /** A growing TS file; default when `segments` is not given. `false` disables it. */
+  /** A growing TS (or, with `fileType: 'mp4'`, fragmented MP4) file; default when `segments` is not given. `false` disables it. */
   file?: FileOutput | boolean;
   /** HLS segments from the same encode. */
   segments?: SegmentsOutput;

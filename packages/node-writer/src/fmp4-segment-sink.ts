@@ -236,6 +236,9 @@ export class Fmp4SegmentSink {
     this.#enter();
     try {
       this.#current?.sink.sync();
+    } catch (err) {
+      if (err instanceof WriterError) this.#failure = err;
+      throw err;
     } finally {
       this.#busy = false;
     }

@@ -33,6 +33,7 @@ import {
   partPath,
   repairFmp4Hls,
   repairMp4,
+  SinkClosedError,
   writeProgressiveMp4,
 } from '../src/index.js';
 import { parseM3u8 } from './helpers/hls.js';
@@ -422,6 +423,60 @@ function decodeGroups(dir: string, text: string): number {
   }
   return frames;
 }
+
+describe('Fmp4SegmentSink faults', () => {
+  it('a full disk mid-segment: the fragment is cut back, the sink fails, repair lists the whole fragments', (ctx) => {
+    if (missing !== null) return ctx.skip(missing);
+    const dir = tmp();
+    const fs = spyFs();
+    let fragments = 0;
+    let torn = false;
+    fs.hook = (name, args) => {
+      if (name !== 'writeSync') return undefined;
+      // The 14th fragment: a short write of 1000 bytes, then ENOSPC on the rest.
+      if (torn) throw sysError('ENOSPC', 'write');
+      if ((args[1] as Uint8Array).byteLength > 2000 && ++fragments === 14) {
+        torn = true;
+        return 1000;
+      }
+      return undefined;
+    };
+    const hls = new Fmp4SegmentSink({ dir, prefix: 'rec', targetDuration: 1, fsync: 'none', fs });
+    let failure: unknown = null;
+    try {
+      feed(hls.asFmp4Sink(), 10, { fragmentDurationMs: 250 });
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(DiskFullError);
+    expect(hls.failure).toBe(failure);
+    expect(() =>
+      hls.write(new Uint8Array(8), {
+        kind: 'fragment',
+        newInit: false,
+        randomAccess: false,
+        dts: 0,
+        duration: 0,
+      }),
+    ).toThrow(SinkClosedError);
+    hls.close();
+    // Every listed segment is whole; the failed one holds whole fragments only and is not listed yet.
+    const text = readFileSync(hls.playlistPath, 'utf8');
+    const listed = parseM3u8(text).manifest.segments.map((x) => x.uri);
+    const onDisk = readdirSync(dir)
+      .filter((n) => n.endsWith('.m4s'))
+      .sort();
+    expect(listed).toEqual(onDisk.slice(0, -1));
+    const init = readFileSync(join(dir, 'rec_init.mp4'));
+    for (const n of onDisk) {
+      const joined = Buffer.concat([init, readFileSync(join(dir, n))]);
+      expect(completeFragmentedLength(joined)).toBe(joined.byteLength);
+    }
+    const report = repairFmp4Hls({ dir, prefix: 'rec', completeFragmentedLength });
+    expect(report).toMatchObject({ segmentsAdded: [onDisk.at(-1)], bytesTruncated: 0, endListAdded: true });
+    expect(decode(hls.playlistPath)).toMatchObject({ status: 0, stderr: '' });
+  });
+});
 
 describe('repairFmp4Hls', () => {
   it('lists the segments a crash left unlisted, cutting a torn one to whole fragments', (ctx) => {
