@@ -265,6 +265,39 @@ describe('fragmented MP4 output', () => {
     ).toEqual(['res.1.mp4', 'res.mp4']);
   });
 
+  it('audio only (AAC): a progressive MP4 with one track and fMP4 segments cut by duration', async () => {
+    const out = dir();
+    const rec = new TrackRecording({
+      outputDir: out,
+      video: false,
+      file: { filepath: 'voice', fileType: 'mp4' },
+      segments: { filenamePrefix: 'voice-hls', segmentType: 'fmp4', segmentDuration: 1 },
+    });
+    await rec.start();
+    for (let k = 0; k < 300; k++) {
+      const pcm = new Int16Array(480);
+      for (let i = 0; i < 480; i++)
+        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (k * 480 + i)) / 48_000));
+      rec.pushAudioFrame(
+        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
+        (k + 1) * 10_000,
+      );
+    }
+    const info = await rec.stop();
+    expect(info.error).toBe('');
+    const parsed = mp4box(readFileSync(info.file!.location));
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.boxes).toEqual(['ftyp', 'moov', 'mdat']);
+    expect(parsed.tracks.map((t) => t.codec)).toEqual(['mp4a.40.2']);
+    expect(Math.abs(parsed.tracks[0]!.samples - (3 * 48_000) / 1024)).toBeLessThanOrEqual(3);
+    const pl = parsePlaylist(readFileSync(info.segments!.playlistLocation, 'utf8'));
+    expect(pl.segments.length).toBeGreaterThanOrEqual(2);
+    if (judgeAvailable('ffmpeg')) {
+      expect(ffmpegDecode(info.file!.location)).toEqual({ status: 0, stderr: '' });
+      expect(ffmpegDecode(info.segments!.playlistLocation)).toEqual({ status: 0, stderr: '' });
+    }
+  });
+
   it('rejects an unknown fileType or segmentType naming the option', async () => {
     const out = dir();
     const bad = new TrackRecording({ outputDir: out, file: { fileType: 'mkv' as 'mp4' } });
