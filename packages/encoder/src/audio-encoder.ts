@@ -19,7 +19,7 @@ import {
   SoftwareResampleContext,
 } from 'node-av/lib';
 import { EncoderError } from './errors.js';
-import { check, describe } from './ffmpeg.js';
+import { applyDefaultLogLevel, check, describe } from './ffmpeg.js';
 import { type AudioFrameLike, validateAudioFrame } from './frames.js';
 
 const require = createRequire(import.meta.url);
@@ -147,6 +147,7 @@ export class AudioEncoder {
 
   /** Validates options (TypeError/RangeError naming the option) and opens the codec. */
   static async create(options: AudioEncoderOptions): Promise<AudioEncoder> {
+    applyDefaultLogLevel();
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const { codec } = options;
     if (codec !== 'aac' && codec !== 'opus') {

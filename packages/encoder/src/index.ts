@@ -15,6 +15,7 @@ export {
   opusHead,
 } from './audio-encoder.js';
 export { EncoderError, type EncoderErrorCode, type EncoderErrorOptions } from './errors.js';
+export { type FFmpegLogLevel, setFFmpegLogLevel } from './ffmpeg.js';
 export { type AudioFrameLike, VideoBufferType, type VideoFrameLike, videoBufferLength } from './frames.js';
 export type { EncoderKind, HardwarePreference } from './hardware.js';
 export { consoleLogger, type EncoderLogger, silentLogger } from './log.js';

@@ -10,7 +10,7 @@ import {
 } from 'node-av/constants';
 import { SoftwareScaleContext } from 'node-av/lib';
 import { EncoderError } from './errors.js';
-import { check } from './ffmpeg.js';
+import { applyDefaultLogLevel, check } from './ffmpeg.js';
 import { type I420View, toI420, type VideoFrameLike, validateVideoFrame } from './frames.js';
 import {
   AUTO_ORDER,
@@ -336,6 +336,7 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
    * `EncoderError('HARDWARE_UNAVAILABLE')` naming why.
    */
   static async create(options: VideoEncoderOptions = {}): Promise<VideoEncoder> {
+    applyDefaultLogLevel();
     const opts = resolveOptions(options);
     const { settings, hardware, logger } = opts;
     if (hardware !== 'auto') {
