@@ -33,7 +33,48 @@ const PAGE = `<!doctype html><meta charset="utf-8"><video></video><script>
 const params = new URLSearchParams(location.search);
 const files = params.getAll('f');
 const mime = params.get('mime');
-(async () => {
+const live = params.get('live');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function appendTo(sb, data) {
+  return new Promise((resolve, reject) => {
+    sb.addEventListener('updateend', resolve, { once: true });
+    sb.addEventListener('error', () => reject(new Error('appendBuffer failed')), { once: true });
+    sb.appendBuffer(data);
+  });
+}
+// Live: poll the growing file with Range requests and append whatever is new (MSE parses a byte
+// stream, so a fragment read half-written is completed by the next append); play once data is there.
+if (live) (async () => {
+  const video = document.querySelector('video');
+  window.live = { error: null, bytes: 0 };
+  try {
+    const ms = new MediaSource();
+    video.src = URL.createObjectURL(ms);
+    await new Promise((r) => ms.addEventListener('sourceopen', r, { once: true }));
+    const sb = ms.addSourceBuffer(mime);
+    video.muted = true;
+    let started = false;
+    while (!window.stopPolling) {
+      const r = await fetch(live, { headers: { Range: 'bytes=' + window.live.bytes + '-' } });
+      if (r.status === 206) {
+        const data = await r.arrayBuffer();
+        if (data.byteLength > 0) {
+          await appendTo(sb, data);
+          window.live.bytes += data.byteLength;
+        }
+      }
+      if (!started && sb.buffered.length > 0 && sb.buffered.end(0) - sb.buffered.start(0) > 0.3) {
+        video.currentTime = sb.buffered.start(0);
+        await video.play();
+        started = true;
+      }
+      await sleep(100);
+    }
+  } catch (e) {
+    window.live.error = String(e);
+  }
+})();
+else (async () => {
   try {
     if (!MediaSource.isTypeSupported(mime)) throw new Error('MediaSource does not support ' + mime);
     const video = document.querySelector('video');
@@ -160,6 +201,19 @@ describe.runIf(hasChromium || required)('fragmented MP4 in chromium through MSE'
       }
       try {
         const body = readFileSync(join(root, basename(decodeURIComponent(url.pathname))));
+        const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+        if (range !== null) {
+          // The growing file: whatever lies past the reader's offset right now (possibly nothing).
+          const from = Math.min(Number(range[1]), body.byteLength);
+          const part = body.subarray(from);
+          res.writeHead(206, {
+            'content-type': 'video/mp4',
+            'content-length': part.byteLength,
+            'content-range': `bytes ${from}-${from + part.byteLength - 1}/*`,
+          });
+          res.end(part);
+          return;
+        }
         res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': body.byteLength }).end(body);
       } catch {
         res.writeHead(404).end();
@@ -192,6 +246,60 @@ describe.runIf(hasChromium || required)('fragmented MP4 in chromium through MSE'
       await page.close();
     }
   }
+
+  it('plays the file while it is being written (Range polling, real-time recording)', async () => {
+    const out = tempDir();
+    dirs.push(out);
+    root = out;
+    const rec = new TrackRecording({
+      outputDir: out,
+      file: { filepath: 'live', fileType: 'mp4', progressive: false },
+      encoding: { width: 320, height: 240, framerate: 30, x264Preset: 'ultrafast', keyFrameInterval: 1 },
+    });
+    const info = await rec.start();
+    const path = info.file!.location;
+    const t0 = performance.now();
+    let frame = 0;
+    let audio = 0;
+    const timer = setInterval(() => {
+      const us = (performance.now() - t0) * 1000;
+      for (; (frame * 1e6) / 30 <= us; frame++) {
+        const data = syntheticI420(320, 240, frame);
+        const f = { data, width: 320, height: 240, type: 5, convert: () => f };
+        rec.pushVideoFrame({ frame: f, timestampUs: Math.round((frame * 1e6) / 30) });
+      }
+      for (; audio * 10_000 <= us; audio++) {
+        rec.pushAudioFrame({
+          data: new Int16Array(480),
+          sampleRate: 48_000,
+          channels: 1,
+          samplesPerChannel: 480,
+        });
+      }
+    }, 10);
+    const page = await browser.newPage();
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const query = new URLSearchParams({ live: `/${basename(path)}`, mime: mimeOf(path) });
+      await page.goto(`${base}/?${query}`);
+      await new Promise((r) => setTimeout(r, 3000));
+      // Still recording: the page has been playing the growing file.
+      const during = (await page.evaluate(
+        '({ ...window.live, t: document.querySelector("video").currentTime, w: document.querySelector("video").videoWidth })',
+      )) as { error: string | null; bytes: number; t: number; w: number };
+      expect(rec.status).toBe('ACTIVE');
+      expect(during.error).toBeNull();
+      expect(during.w).toBe(320);
+      expect(during.t).toBeGreaterThan(1);
+      expect(during.bytes).toBeGreaterThan(0);
+      clearInterval(timer);
+      await rec.stop();
+      await page.evaluate('window.stopPolling = true');
+    } finally {
+      clearInterval(timer);
+      await page.close();
+    }
+  }, 60_000);
 
   it('plays H.264 + AAC to the end, every frame decoded, one buffered range', async () => {
     const { out, files } = await record(
