@@ -1,8 +1,9 @@
 /**
  * The fragmented MP4 a TrackRecording writes, played by Media Source Extensions in a real browser:
  * Debian's chromium (software decoding) driven by playwright-core fetches the files from a node:http
- * server and appends them to one SourceBuffer, H.264 + AAC and H.264 + Opus, and across a resolution
- * change (the second part's init segment appended after the first part). Skipped without
+ * server and appends them to one SourceBuffer: the growing file while a real-time recording writes it
+ * (Range polling), finished files H.264 + AAC and H.264 + Opus, and across a resolution change (the
+ * second part's init segment appended after the first part). Skipped without
  * /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
  */
 
