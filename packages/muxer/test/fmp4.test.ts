@@ -27,6 +27,7 @@ import {
   toAdts,
   toAvcc,
 } from './fixtures/encoded-media.js';
+import { ffmpegJudge, tempDir, writeTs } from './helpers/judges.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -778,5 +779,69 @@ describe('Fmp4Muxer resolution change', () => {
     expectSamples(parse(progressive), progressive, [
       secondExpected.map((e) => ({ ...e, dts: e.dts - shift })),
     ]);
+  });
+});
+
+describe('Fmp4Muxer resolution change: every part made progressive', () => {
+  it("the new init chunk carries the finished part's table; each part's table gives a progressive file FFmpeg decodes", async () => {
+    const parts: { chunks: Uint8Array[] }[] = [];
+    const finished: (Fmp4ChunkInfo['finishedTable'] | undefined)[] = [];
+    let progressiveFirst: Uint8Array | null = null;
+    const muxer = new Fmp4Muxer({
+      sink: (bytes, info) => {
+        if (info.kind === 'init') {
+          finished.push(info.finishedTable);
+          // The table is valid during this call only: the part it ends is complete now.
+          if (info.finishedTable !== null) {
+            const previous = parts.at(-1)!;
+            progressiveFirst = progressiveFromFragmented(info.finishedTable, concat(previous.chunks));
+          }
+          parts.push({ chunks: [] });
+        } else {
+          expect(info.finishedTable).toBeNull();
+        }
+        parts.at(-1)!.chunks.push(bytes.slice());
+      },
+    });
+    const v = muxer.addTrack({ codec: 'h264' });
+    const shift = video.frames.at(-1)!.dts + 3000;
+    for (const f of video.frames) muxer.write(v, { data: f.data, pts: f.pts, dts: f.dts });
+    for (const f of small.frames) muxer.write(v, { data: f.data, pts: f.pts + shift, dts: f.dts + shift });
+    muxer.close();
+    expect(parts).toHaveLength(2);
+    expect(finished[0]).toBeNull();
+    expect(finished[1]).not.toBeNull();
+    expect(progressiveFirst).not.toBeNull();
+    const progressiveSecond = progressiveFromFragmented(muxer.sampleTable(), concat(parts[1]!.chunks));
+    const expected = [
+      [progressiveFirst!, video.frames, 320],
+      [progressiveSecond, small.frames, 160],
+    ] as const;
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const [k, [bytes, frames, width]] of expected.entries()) {
+        expect(topBoxes(bytes).map(([type]) => type)).toEqual(['ftyp', 'moov', 'mdat']);
+        // mp4box: the samples and their bytes are those of the part.
+        expectSamples(parse(bytes), bytes, [
+          frames.map((f) => {
+            const sample = mp4Sample(f.data);
+            return {
+              dts: f.dts - frames[0]!.dts,
+              cts: f.pts - f.dts,
+              size: sample.length,
+              sync: f.keyframe,
+              bytes: sample,
+            };
+          }),
+        ]);
+        const r = await ffmpegJudge(writeTs(dir, `part-${k}.mp4`, bytes));
+        expect(r.logs).toEqual([]);
+        expect(r.decodeErrors).toEqual([]);
+        expect(r.streams[0]!.width).toBe(width);
+        expect(r.decodedFrames).toEqual([frames.length]);
+      }
+    } finally {
+      cleanup();
+    }
   });
 });

@@ -151,6 +151,7 @@ export class Fmp4Muxer {
   private readonly info: Fmp4ChunkInfo = {
     kind: 'init',
     newInit: false,
+    finishedTable: null,
     sequenceNumber: 0,
     randomAccess: false,
     pts: 0,
@@ -332,7 +333,9 @@ export class Fmp4Muxer {
   /**
    * The compact sample table of everything written since the current init segment, for
    * {@link buildProgressiveHeader}. Only samples of fragments already handed to the sink are included
-   * (call {@link flush} or {@link close} first). Throws when `keepSampleTable` was false.
+   * (call {@link flush} or {@link close} first). After a resolution change this is the new part's
+   * table; the finished part's table came with the new init chunk ({@link Fmp4ChunkInfo.finishedTable}).
+   * Throws when `keepSampleTable` was false.
    */
   sampleTable(): Fmp4SampleTable {
     if (!this.keepTable) throw new TypeError('sampleTable() needs options.keepSampleTable to be true');
@@ -452,9 +455,12 @@ export class Fmp4Muxer {
         // A new configuration: close the fragment, then a new init segment; the sample sits at `at`.
         this.closeOpenSample(track, dts);
         if (this.fragSamples > 0) this.emitFragment(track, size);
+        // The finished configuration's table goes out with the new init chunk (views into arrays that
+        // stay untouched until the append below), so the part it ends can be made progressive too.
+        const finished = this.keepTable ? this.sampleTable() : null;
         this.describe(track);
         this.resetTables();
-        this.emitInit(true);
+        this.emitInit(true, finished);
         this.append(track, pts, dts, size, true);
         return;
       }
@@ -630,13 +636,14 @@ export class Fmp4Muxer {
     this.init = w.toBytes();
   }
 
-  private emitInit(newInit: boolean): void {
+  private emitInit(newInit: boolean, finished: Fmp4SampleTable | null = null): void {
     this.buildInit();
     this.initEmitted = true;
     const init = this.init!;
     const info = this.info;
     info.kind = 'init';
     info.newInit = newInit;
+    info.finishedTable = finished;
     info.sequenceNumber = 0;
     info.randomAccess = false;
     info.pts = 0;
@@ -819,6 +826,7 @@ export class Fmp4Muxer {
     const info = this.info;
     info.kind = 'fragment';
     info.newInit = false;
+    info.finishedTable = null;
     info.sequenceNumber = this.sequenceNumber;
     info.randomAccess = randomAccess;
     info.pts = Math.round(minPts);

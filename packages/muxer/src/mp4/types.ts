@@ -22,6 +22,12 @@ export interface Fmp4ChunkInfo {
    * points `#EXT-X-MAP` at it after an `#EXT-X-DISCONTINUITY`. False for the first init and fragments.
    */
   newInit: boolean;
+  /**
+   * On a `newInit` chunk (with `keepSampleTable`): the sample table of the configuration that just
+   * ended, i.e. of the file part this init closes, for {@link buildProgressiveHeader} — views valid
+   * during this sink call only (copy or use them before returning). Null on every other chunk.
+   */
+  finishedTable: Fmp4SampleTable | null;
   /** mfhd sequence_number of a fragment (1, 2, … across the whole recording); 0 for an init chunk. */
   sequenceNumber: number;
   /**
