@@ -1,14 +1,39 @@
 /**
- * Cost of recording one 720p30 + 48 kHz stereo participant, per second of media, against its peers in the
- * same run on the same synthetic input (a moving bar, a tone):
- *   - encode only: @trackrec/encoder's VideoEncoder + AudioEncoder alone (the floor: what any recorder
- *     built on x264 veryfast/AAC must spend);
- *   - TrackRecording → TS, and → TS + HLS (queue, clock, interleaver, muxer, durable writes);
- *   - FFmpeg CLI (Debian ffmpeg, one x264 thread, same settings) reading raw frames from a pipe → TS.
- * Media is fed faster than real time (explicit arrival times, `drained()` as backpressure), so CPU time per
- * media second is measured directly. Prints a table, then one JSON line of figures and ratios.
+ * Cost of recording 720p30 + 48 kHz stereo, against peers in the same run on the same synthetic input
+ * (a moving bar, a tone). Four parts:
  *
- * Run: node --expose-gc --import tsx packages/core/bench/recorder.bench.ts
+ * 1. Overhead, media fed as fast as it goes (explicit arrival times, `drained()` as backpressure):
+ *    - encode only: @trackrec/encoder's VideoEncoder + AudioEncoder alone, with exactly the settings
+ *      TrackRecording opens them with (the floor any recorder built on x264 veryfast/AAC must spend);
+ *    - TrackRecording → TS, and → TS + HLS (queue, clock, interleaver, muxer, durable writes);
+ *    - FFmpeg CLI (Debian ffmpeg, one x264 thread, same settings) reading raw frames from a pipe → TS.
+ *    `overheadPct` = (recorder CPU-s − encode-only CPU-s) / encode-only CPU-s × 100, same frames, same
+ *    process, runs interleaved; the median of the per-run differences.
+ * 2. Memory: one TS + HLS recording fed faster than real time for 10 min of media (60 min with `--full`),
+ *    x264 `ultrafast` so it fits in minutes; RSS and V8 heap after a forced GC, growth measured from
+ *    the end of the first minute (warm-up).
+ * 3. K concurrent real-time recordings (x264 veryfast, TS file each), K = 1…10, each fed by real rtc-node
+ *    local tracks (VideoSource/AudioSource → VideoStream/AudioStream) paced at 30 fps / 10 ms audio,
+ *    stopping at the first K that does not keep real time. "Real time kept" for a K means, for every
+ *    recording: 0 frames dropped, 0 late packets, encoder lag ≤ 200 ms when the feed ends, every frame it
+ *    received written, at most 1 % of captured frames lost inside rtc-node before reaching it (reported),
+ *    and the feeder itself ≤ 200 ms behind its schedule at the end.
+ * 4. Frame → on-disk latency, measured in part 3: from `VideoSource.captureFrame` to the return of the
+ *    `FileSink.write` that wrote the frame's PES (the sink writes synchronously: bytes are in the kernel
+ *    when it returns). There is no public per-chunk hook on TrackRecording, so the bench wraps
+ *    `FileSink.prototype.write` of @trackrec/node-writer (chunk info `kind: 'video'`, `frames`), and matches
+ *    the n-th video frame written to the n-th the recorder received (checked: as many written as
+ *    received, none dropped or filled in), and that one to its capture by rtc-node's timestamp (the
+ *    monotonic clock, as `process.hrtime`). The headline figure is K = 1.
+ *
+ * Prints tables, then one JSON line of figures and ratios.
+ *
+ * Run: node --expose-gc --import tsx packages/core/bench/recorder.bench.ts [--full]
+ * Env: TRACKREC_BENCH_SECONDS (part 1 media seconds, 10), TRACKREC_BENCH_RUNS (3),
+ *      TRACKREC_BENCH_PARTS (comma list of overhead,memory,realtime; all), TRACKREC_BENCH_K_SECONDS (12),
+ *      TRACKREC_BENCH_MEMORY_MIN (10, or 60 with --full), TRACKREC_BENCH_MAX_K (10).
+ * Profiling the recorder alone: TRACKREC_BENCH_PROFILE=1 node --cpu-prof --import tsx … (runs only the
+ * recorder → TS loop of part 1, RUNS × SECONDS of media; summarise with bench/profile-top.ts).
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,17 +41,39 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AudioEncoder, VideoEncoder } from '@trackrec/encoder';
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStream,
+  LocalAudioTrack,
+  LocalVideoTrack,
+  VideoBufferType,
+  VideoFrame,
+  type VideoFrameEvent,
+  VideoSource,
+  VideoStream,
+} from '@livekit/rtc-node';
+import { AudioEncoder, VideoEncoder, type X264Preset } from '@trackrec/encoder';
+import { FileSink, type SinkChunkInfo } from '@trackrec/node-writer';
 import { TrackRecording } from '../src/index.js';
 
 const W = 1280;
 const H = 720;
 const FPS = 30;
+const FULL = process.argv.includes('--full');
 const SECONDS = Number(process.env.TRACKREC_BENCH_SECONDS ?? 10);
 const RUNS = Number(process.env.TRACKREC_BENCH_RUNS ?? 3);
 const FRAMES = SECONDS * FPS;
+const MEMORY_MIN = Number(process.env.TRACKREC_BENCH_MEMORY_MIN ?? (FULL ? 60 : 10));
+const K_SECONDS = Number(process.env.TRACKREC_BENCH_K_SECONDS ?? 12);
+const MAX_K = Number(process.env.TRACKREC_BENCH_MAX_K ?? 10);
+const PARTS = new Set((process.env.TRACKREC_BENCH_PARTS ?? 'overhead,memory,realtime').split(','));
+const PROFILE = process.env.TRACKREC_BENCH_PROFILE === '1';
+/** Real time is kept when the encoder lag and the feeder's own lateness end at or below this. */
+const REALTIME_LAG_MS = 200;
 const dir = mkdtempSync(join(tmpdir(), 'trackrec-recorder-bench-'));
 const gc = (globalThis as { gc?: () => void }).gc;
+const quiet = { info() {}, warn() {} };
 
 /** 60 distinct pictures cycled (generation is not what is measured). */
 const pictures = Array.from({ length: 60 }, (_, i) => {
@@ -66,6 +113,21 @@ const audioFrame = (n: number) => ({
   samplesPerChannel: 480,
 });
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+function percentile(xs: number[], p: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+const round = (x: number | null, digits: number) => (x === null ? null : Number(x.toFixed(digits)));
+
+// ---- Part 1: overhead ----------------------------------------------------------------------------
+
 interface Result {
   name: string;
   cpuS: number;
@@ -75,24 +137,22 @@ interface Result {
   dropped: number;
 }
 
-function cpuSeconds(u: NodeJS.CpuUsage): number {
-  return (u.user + u.system) / 1e6;
-}
-
 async function encodeOnly(): Promise<Result> {
   gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
+  // What TrackRecording.#start opens for preset H264_720P_30, encoding { hardware: 'software', audioChannels: 2 }.
   const ve = await VideoEncoder.create({
+    preset: 'H264_720P_30',
     width: W,
     height: H,
     fps: FPS,
     hardware: 'software',
     logger: quiet,
   });
-  const ae = await AudioEncoder.create({ codec: 'aac' });
+  const ae = await AudioEncoder.create({ codec: 'aac', channels: 2 });
   let bytes = 0;
   let a = 0;
   for (let f = 0; f < FRAMES; f++) {
@@ -114,9 +174,7 @@ async function encodeOnly(): Promise<Result> {
   };
 }
 
-const quiet = { info() {}, warn() {} };
-
-async function recorder(hls: boolean, run: number): Promise<Result> {
+async function recorder(hls: boolean, run: number | string): Promise<Result> {
   gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
@@ -188,69 +246,404 @@ async function ffmpegCli(run: number): Promise<Result | null> {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+interface OverheadFigures {
+  floor: number;
+  ts: number | null;
+  hls: number | null;
+  ff: number | null;
+  overheadPct: number;
+  overheadHlsPct: number;
+  overheadSpreadPct: [number, number];
+  peakRssMb: number | null;
+  dropped: number;
 }
 
-const byName = new Map<string, Result[]>();
-for (let run = 0; run < RUNS; run++) {
-  // Interleaved so drift in machine load hits every variant alike.
-  for (const r of [
-    await encodeOnly(),
-    await recorder(false, run),
-    await recorder(true, run),
-    await ffmpegCli(run),
-  ]) {
-    if (r === null) continue;
-    const list = byName.get(r.name) ?? [];
-    list.push(r);
-    byName.set(r.name, list);
+async function overhead(): Promise<OverheadFigures> {
+  const byName = new Map<string, Result[]>();
+  for (let run = 0; run < RUNS; run++) {
+    // Interleaved so drift in machine load hits every variant alike.
+    for (const r of [
+      await encodeOnly(),
+      await recorder(false, run),
+      await recorder(true, run),
+      await ffmpegCli(run),
+    ]) {
+      if (r === null) continue;
+      const list = byName.get(r.name) ?? [];
+      list.push(r);
+      byName.set(r.name, list);
+    }
+  }
+  const rows = [...byName.entries()].map(([name, rs]) => ({
+    name,
+    rs,
+    cpuPerMediaS: median(rs.map((r) => r.cpuS)) / SECONDS,
+    wallS: median(rs.map((r) => r.wallS)),
+    mb: median(rs.map((r) => r.bytes)) / 1e6,
+    peakRssMb: median(rs.map((r) => r.peakRssMb)),
+    dropped: Math.max(...rs.map((r) => r.dropped)),
+  }));
+  const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  const enc = get('encode only') as (typeof rows)[number];
+  const ts = get('TrackRecording → TS') as (typeof rows)[number];
+  const hls = get('TrackRecording → TS + HLS') as (typeof rows)[number];
+  const ff = get('ffmpeg CLI');
+  // Per-run paired differences: each run's recorder against the encode-only run just before it.
+  const pct = (row: (typeof rows)[number]) =>
+    row.rs.map((r, i) => ((r.cpuS - (enc.rs[i] as Result).cpuS) / (enc.rs[i] as Result).cpuS) * 100);
+  const tsPct = pct(ts);
+  const hlsPct = pct(hls);
+  const floor = enc.cpuPerMediaS;
+  console.log(
+    `\n## Overhead: ${SECONDS} s of 1280x720 @ ${FPS} fps + 48 kHz stereo AAC fed as fast as it goes, median of ${RUNS} interleaved runs\n`,
+  );
+  console.log(
+    '| pipeline | CPU-s per media-s | vs encode only | overhead % (per run) | wall s | output MB | memory MB* | frames dropped |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const per = r === ts ? tsPct : r === hls ? hlsPct : null;
+    console.log(
+      `| ${r.name} | ${r.cpuPerMediaS.toFixed(3)} | ${(r.cpuPerMediaS / floor).toFixed(3)} | ${per ? `${median(per).toFixed(1)} (${per.map((x) => x.toFixed(1)).join(', ')})` : '—'} | ${r.wallS.toFixed(2)} | ${r.mb.toFixed(2)} | ${r.peakRssMb.toFixed(1)} | ${r.dropped} |`,
+    );
+  }
+  console.log(
+    "\n* in-process rows: peak RSS growth during the run; ffmpeg CLI: the child process's max RSS.",
+  );
+  return {
+    floor,
+    ts: ts.cpuPerMediaS,
+    hls: hls.cpuPerMediaS,
+    ff: ff?.cpuPerMediaS ?? null,
+    overheadPct: median(tsPct),
+    overheadHlsPct: median(hlsPct),
+    overheadSpreadPct: [Math.min(...tsPct), Math.max(...tsPct)],
+    peakRssMb: ts.peakRssMb,
+    dropped: Math.max(ts.dropped, hls.dropped),
+  };
+}
+
+// ---- Part 2: memory over long media ---------------------------------------------------------------
+
+interface MemoryFigures {
+  preset: X264Preset;
+  minutes: number;
+  wallS: number;
+  rssGrowth10minMb: number | null;
+  heapGrowth10minMb: number | null;
+  rssGrowth60minMb: number | null;
+  heapGrowth60minMb: number | null;
+  dropped: number;
+}
+
+function settledMemory(): { rss: number; heap: number } {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { rss: m.rss / 1e6, heap: m.heapUsed / 1e6 };
+}
+
+async function memory(): Promise<MemoryFigures> {
+  const preset: X264Preset = 'ultrafast';
+  const rec = new TrackRecording({
+    outputDir: dir,
+    file: { filepath: 'mem' },
+    segments: { filenamePrefix: 'mem-hls/seg', segmentDuration: 4 },
+    preset: 'H264_720P_30',
+    encoding: { hardware: 'software', audioChannels: 2, x264Preset: preset },
+  });
+  await rec.start();
+  const t0 = performance.now();
+  const samples: { minute: number; rss: number; heap: number }[] = [];
+  const total = MEMORY_MIN * 60 * FPS;
+  let a = 0;
+  for (let f = 0; f < total; f++) {
+    const us = Math.round((f * 1e6) / FPS);
+    rec.pushVideoFrame({ frame: frameOf(f), timestampUs: us }, us + 20_000);
+    while (a * 10_000 < ((f + 1) * 1e6) / FPS) {
+      rec.pushAudioFrame(audioFrame(a), (a + 1) * 10_000 + 20_000);
+      a++;
+    }
+    await rec.drained();
+    if ((f + 1) % (60 * FPS) === 0) samples.push({ minute: (f + 1) / (60 * FPS), ...settledMemory() });
+  }
+  const info = await rec.stop();
+  if (info.status !== 'COMPLETE') throw new Error(`memory run ended ${info.status}: ${info.error}`);
+  const wallS = (performance.now() - t0) / 1000;
+  const base = samples.find((s) => s.minute === 1);
+  const at = (minute: number) => samples.find((s) => s.minute === minute);
+  const growth = (minute: number, key: 'rss' | 'heap') => {
+    const s = at(minute);
+    return base && s ? s[key] - base[key] : null;
+  };
+  console.log(
+    `\n## Memory: one recording (TS + HLS) fed ${MEMORY_MIN} min of 720p30 media faster than real time, x264 ${preset}, ${wallS.toFixed(0)} s wall\n`,
+  );
+  console.log('| media minute | RSS MB | heap MB | RSS growth since min 1 | heap growth since min 1 |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const s of samples) {
+    if (s.minute > 10 && s.minute % 10 !== 0) continue;
+    console.log(
+      `| ${s.minute} | ${s.rss.toFixed(1)} | ${s.heap.toFixed(1)} | ${base ? (s.rss - base.rss).toFixed(2) : '—'} | ${base ? (s.heap - base.heap).toFixed(2) : '—'} |`,
+    );
+  }
+  return {
+    preset,
+    minutes: MEMORY_MIN,
+    wallS,
+    rssGrowth10minMb: growth(10, 'rss'),
+    heapGrowth10minMb: growth(10, 'heap'),
+    rssGrowth60minMb: growth(60, 'rss'),
+    heapGrowth60minMb: growth(60, 'heap'),
+    dropped: rec.metrics().video?.framesDropped ?? 0,
+  };
+}
+
+// ---- Parts 3 and 4: concurrent real-time recordings, frame → disk latency --------------------------
+
+const hrUs = () => Number(process.hrtime.bigint() / 1000n);
+/** Per output file: when (monotonic µs) each video frame's PES came back from `FileSink.write`. */
+const writeTimes = new Map<string, number[]>();
+const originalWrite = FileSink.prototype.write;
+FileSink.prototype.write = function write(this: FileSink, chunk: Uint8Array, info?: SinkChunkInfo) {
+  originalWrite.call(this, chunk, info);
+  const times = writeTimes.get(this.path);
+  if (times && info?.kind === 'video') {
+    const now = hrUs();
+    for (let i = 0; i < (info.frames ?? 1); i++) times.push(now);
+  }
+};
+
+/** A frame delivered to the recorder is matched to the capture whose monotonic time is nearest its rtc-node timestamp. */
+const MATCH_US = 15_000;
+/** Frames rtc-node may lose between `captureFrame` and the stream (not the recorder's doing) and still count as real time. */
+const MAX_UPSTREAM_LOSS = 0.01;
+
+/** Passes a stream through, noting each frame's rtc-node timestamp (µs, the monotonic clock of its capture). */
+async function* tap(
+  stream: VideoStream,
+  timestamps: number[],
+  arrivals: number[],
+): AsyncGenerator<VideoFrameEvent> {
+  for await (const e of stream) {
+    timestamps.push(Number(e.timestampUs));
+    arrivals.push(hrUs());
+    yield e;
   }
 }
 
-const rows = [...byName.entries()].map(([name, rs]) => ({
-  name,
-  cpuPerMediaS: median(rs.map((r) => r.cpuS)) / SECONDS,
-  wallS: median(rs.map((r) => r.wallS)),
-  mb: median(rs.map((r) => r.bytes)) / 1e6,
-  peakRssMb: median(rs.map((r) => r.peakRssMb)),
-  dropped: Math.max(...rs.map((r) => r.dropped)),
-}));
-const floor = rows.find((r) => r.name.startsWith('encode only'))?.cpuPerMediaS ?? Number.NaN;
-console.log(
-  `\n${SECONDS} s of 1280x720 @ ${FPS} fps + 48 kHz stereo AAC, median of ${RUNS} interleaved runs\n`,
-);
-console.log(
-  '| pipeline | CPU-s per media-s | vs encode only | wall s | output MB | memory MB* | frames dropped |',
-);
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) {
-  console.log(
-    `| ${r.name} | ${r.cpuPerMediaS.toFixed(3)} | ${(r.cpuPerMediaS / floor).toFixed(2)} | ${r.wallS.toFixed(2)} | ${r.mb.toFixed(2)} | ${r.peakRssMb.toFixed(1)} | ${r.dropped} |`,
-  );
+interface KResult {
+  k: number;
+  kept: boolean;
+  why: string;
+  maxLagMs: number;
+  feederLateMs: number;
+  dropped: number;
+  late: number;
+  captured: number;
+  minWritten: number;
+  minIn: number;
+  upstreamLost: number;
+  latencies: number[];
+  /** captureFrame → the recorder's reader got the frame, ms (rtc-node's share of the latency). */
+  deliveries: number[];
+  cpuPerRecordingPerMediaS: number;
 }
-console.log(
-  "\n* in-process rows: peak RSS growth during the run; ffmpeg CLI: the child process's max RSS.\n",
-);
-const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
-const ts = get('TrackRecording → TS');
-const hls = get('TrackRecording → TS + HLS');
-const ff = get('ffmpeg CLI');
+
+async function realtimeK(k: number): Promise<KResult> {
+  gc?.();
+  const rigs = [];
+  for (let i = 0; i < k; i++) {
+    const vs = new VideoSource(W, H);
+    const vt = LocalVideoTrack.createVideoTrack(`v${i}`, vs);
+    const as = new AudioSource(48_000, 2, 200);
+    const at = LocalAudioTrack.createAudioTrack(`a${i}`, as);
+    const rec = new TrackRecording({
+      outputDir: dir,
+      file: { filepath: `rt-${k}-${i}` },
+      preset: 'H264_720P_30',
+      encoding: { hardware: 'software', audioChannels: 2 },
+    });
+    await rec.start();
+    const path = rec.info.file?.location ?? '';
+    writeTimes.set(path, []);
+    const delivered: number[] = [];
+    const arrived: number[] = [];
+    rec.attachVideo(tap(new VideoStream(vt), delivered, arrived));
+    rec.attachAudio(new AudioStream(at, { sampleRate: 48_000, numChannels: 2 }));
+    rigs.push({ vs, vt, as, at, rec, path, captured: [] as number[], delivered, arrived });
+  }
+  const frames = K_SECONDS * FPS;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let feederLateMs = 0;
+  const audioFeeds = rigs.map(async (r) => {
+    // 10 ms stereo frames, kept ≤ 50 ms ahead of the wall clock (the source queue allows 200 ms).
+    for (let n = 0; n < K_SECONDS * 100; n++) {
+      const f = audioFrame(n);
+      await r.as.captureFrame(new AudioFrame(f.data.slice(), 48_000, 2, 480));
+      const ahead = (n + 1) * 10 - (performance.now() - t0);
+      if (ahead > 50) await sleep(ahead - 50);
+    }
+  });
+  for (let n = 0; n < frames; n++) {
+    const due = t0 + (n * 1000) / FPS;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    feederLateMs = Math.max(0, performance.now() - due);
+    for (const r of rigs) {
+      r.captured.push(hrUs());
+      r.vs.captureFrame(
+        new VideoFrame(pictures[n % pictures.length] as Uint8Array, W, H, VideoBufferType.I420),
+      );
+    }
+  }
+  await Promise.all(audioFeeds);
+  const metrics = rigs.map((r) => r.rec.metrics());
+  const cpu = cpuSeconds(process.cpuUsage(c0));
+  // Let the last frames through the stream before stopping (stop encodes what is queued).
+  await sleep(300);
+  for (const r of rigs) await r.rec.stop();
+  const latencies: number[] = [];
+  let minWritten = Number.POSITIVE_INFINITY;
+  let minIn = Number.POSITIVE_INFINITY;
+  let upstreamLost = 0;
+  let notMatched = 0;
+  let unmatched = 0;
+  const deliveries: number[] = [];
+  let lost = 0;
+  for (const r of rigs) {
+    const w = writeTimes.get(r.path) ?? [];
+    writeTimes.delete(r.path);
+    minWritten = Math.min(minWritten, w.length);
+    upstreamLost += r.captured.length - r.delivered.length;
+    const m = r.rec.metrics();
+    minIn = Math.min(minIn, m.video?.framesIn ?? 0);
+    // The n-th frame written is the n-th delivered to the recorder when it dropped and filled in none.
+    if (w.length === r.delivered.length && m.video?.fillerFrames === 0 && m.video.framesDropped === 0) {
+      let j = 0;
+      for (let i = 0; i < w.length; i++) {
+        const ts = r.delivered[i] as number;
+        while (
+          j + 1 < r.captured.length &&
+          Math.abs((r.captured[j + 1] as number) - ts) <= Math.abs((r.captured[j] as number) - ts)
+        )
+          j++;
+        if (Math.abs((r.captured[j] as number) - ts) <= MATCH_US) {
+          latencies.push(((w[i] as number) - (r.captured[j] as number)) / 1000);
+          deliveries.push(((r.arrived[i] as number) - (r.captured[j] as number)) / 1000);
+        } else unmatched++;
+      }
+    } else {
+      notMatched++;
+    }
+    lost += Math.max(0, (m.video?.framesIn ?? 0) - (m.video?.framesDropped ?? 0) - w.length);
+    await Promise.allSettled([r.vt.close(), r.at.close()]);
+  }
+  const maxLagMs = Math.max(...metrics.map((m) => m.video?.encoderLagMs ?? 0));
+  const dropped = rigs.reduce((s, r) => s + (r.rec.metrics().video?.framesDropped ?? 0), 0);
+  const late = rigs.reduce((s, r) => s + r.rec.metrics().latePackets, 0);
+  const why: string[] = [];
+  if (dropped > 0) why.push(`${dropped} frames dropped`);
+  if (late > 0) why.push(`${late} late packets`);
+  if (maxLagMs > REALTIME_LAG_MS) why.push(`encoder lag ${maxLagMs.toFixed(0)} ms`);
+  if (feederLateMs > REALTIME_LAG_MS) why.push(`feeder ${feederLateMs.toFixed(0)} ms behind`);
+  if (lost > 0) why.push(`${lost} frames received by a recorder but not written`);
+  if (upstreamLost > MAX_UPSTREAM_LOSS * frames * k)
+    why.push(`${upstreamLost} frames lost between captureFrame and the recorders`);
+  if ((notMatched > 0 && dropped === 0) || unmatched > 0)
+    why.push(`${notMatched} recordings, ${unmatched} frames not matched for latency`);
+  return {
+    k,
+    kept: why.length === 0,
+    why: why.join(', ') || 'ok',
+    maxLagMs,
+    feederLateMs,
+    dropped,
+    late,
+    captured: frames,
+    minWritten,
+    minIn,
+    upstreamLost,
+    latencies,
+    deliveries,
+    cpuPerRecordingPerMediaS: cpu / K_SECONDS / k,
+  };
+}
+
+async function realtime(): Promise<KResult[]> {
+  const results: KResult[] = [];
+  console.log(
+    `\n## Concurrent real-time recordings: K × (720p30 x264 veryfast + 48 kHz stereo AAC → TS), ${K_SECONDS} s each, fed by rtc-node local tracks\n`,
+  );
+  console.log(
+    '| K | real time kept | max encoder lag ms | feeder late ms | frames captured per rec / lost in rtc-node (all recs) / min written | dropped | late packets | CPU-s per rec per media-s | latency p50 ms | latency p99 ms | of which rtc-node delivery p50 ms |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (let k = 1; k <= MAX_K; k++) {
+    const r = await realtimeK(k);
+    results.push(r);
+    const p50 = percentile(r.latencies, 50);
+    const p99 = percentile(r.latencies, 99);
+    console.log(
+      `| ${k} | ${r.kept ? 'yes' : `no (${r.why})`} | ${r.maxLagMs.toFixed(0)} | ${r.feederLateMs.toFixed(0)} | ${r.captured} / ${r.upstreamLost} / ${r.minWritten} | ${r.dropped} | ${r.late} | ${r.cpuPerRecordingPerMediaS.toFixed(3)} | ${p50?.toFixed(1) ?? '—'} | ${p99?.toFixed(1) ?? '—'} | ${percentile(r.deliveries, 50)?.toFixed(1) ?? '—'} |`,
+    );
+    if (!r.kept) break;
+  }
+  console.log(
+    `\nReal time kept: every recording 0 drops, 0 late packets, encoder lag ≤ ${REALTIME_LAG_MS} ms when the feed ends, every frame received written, ≤ ${MAX_UPSTREAM_LOSS * 100} % lost inside rtc-node before the recorder, feeder ≤ ${REALTIME_LAG_MS} ms behind. Latency: VideoSource.captureFrame → FileSink.write returned for that frame's PES.`,
+  );
+  return results;
+}
+
+// ---- Main -------------------------------------------------------------------------------------------
+
+if (PROFILE) {
+  for (let run = 0; run < RUNS; run++) await recorder(false, `profile-${run}`);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+const t0 = performance.now();
+const ov = PARTS.has('overhead') ? await overhead() : null;
+const mem = PARTS.has('memory') ? await memory() : null;
+const rt = PARTS.has('realtime') ? await realtime() : null;
 rmSync(dir, { recursive: true, force: true });
+
+const kept = rt?.filter((r) => r.kept) ?? [];
+const maxRealtimeK = rt === null ? null : kept.length === 0 ? 0 : Math.max(...kept.map((r) => r.k));
+const k1 = rt?.find((r) => r.k === 1);
+console.log(`\nTotal wall ${((performance.now() - t0) / 1000).toFixed(0)} s.\n`);
 console.log(
   JSON.stringify({
     seconds: SECONDS,
     runs: RUNS,
-    encodeOnlyCpuPerMediaS: floor,
-    recorderTsCpuPerMediaS: ts?.cpuPerMediaS ?? null,
-    recorderTsHlsCpuPerMediaS: hls?.cpuPerMediaS ?? null,
-    ffmpegCliCpuPerMediaS: ff?.cpuPerMediaS ?? null,
-    recorderTsOverEncodeOnly: ts ? ts.cpuPerMediaS / floor : null,
-    recorderTsHlsOverEncodeOnly: hls ? hls.cpuPerMediaS / floor : null,
-    recorderTsOverFfmpegCli: ts && ff ? ts.cpuPerMediaS / ff.cpuPerMediaS : null,
-    realtimeRecordingsPerCore: ts ? 1 / ts.cpuPerMediaS : null,
-    recorderPeakRssGrowthMb: ts?.peakRssMb ?? null,
-    framesDropped: Math.max(ts?.dropped ?? 0, hls?.dropped ?? 0),
+    encodeOnlyCpuPerMediaS: round(ov?.floor ?? null, 4),
+    recorderTsCpuPerMediaS: round(ov?.ts ?? null, 4),
+    recorderTsHlsCpuPerMediaS: round(ov?.hls ?? null, 4),
+    ffmpegCliCpuPerMediaS: round(ov?.ff ?? null, 4),
+    overheadPct: round(ov?.overheadPct ?? null, 2),
+    overheadHlsPct: round(ov?.overheadHlsPct ?? null, 2),
+    overheadPctMin: round(ov?.overheadSpreadPct[0] ?? null, 2),
+    overheadPctMax: round(ov?.overheadSpreadPct[1] ?? null, 2),
+    recorderTsOverEncodeOnly: ov?.ts ? round(ov.ts / ov.floor, 4) : null,
+    recorderTsHlsOverEncodeOnly: ov?.hls ? round(ov.hls / ov.floor, 4) : null,
+    recorderTsOverFfmpegCli: ov?.ts && ov.ff ? round(ov.ts / ov.ff, 4) : null,
+    realtimeRecordingsPerCore: ov?.ts ? round(1 / ov.ts, 2) : null,
+    recorderPeakRssGrowthMb: round(ov?.peakRssMb ?? null, 2),
+    framesDropped: ov?.dropped ?? null,
+    latencyP50Ms: round(k1 ? percentile(k1.latencies, 50) : null, 1),
+    latencyP99Ms: round(k1 ? percentile(k1.latencies, 99) : null, 1),
+    latencyRtcDeliveryP50Ms: round(k1 ? percentile(k1.deliveries, 50) : null, 1),
+    memoryX264Preset: mem?.preset ?? null,
+    memoryMinutes: mem?.minutes ?? null,
+    rssGrowth10minMb: round(mem?.rssGrowth10minMb ?? null, 2),
+    heapGrowth10minMb: round(mem?.heapGrowth10minMb ?? null, 2),
+    rssGrowth60minMb: round(mem?.rssGrowth60minMb ?? null, 2),
+    heapGrowth60minMb: round(mem?.heapGrowth60minMb ?? null, 2),
+    maxRealtimeK,
+    realtimeKSeconds: rt === null ? null : K_SECONDS,
   }),
 );
+// rtc-node's FFI keeps the process alive.
+process.exit(0);
