@@ -8,6 +8,7 @@ import type { AudioEncoder } from '@trackrec/encoder';
 import { buildProgressiveHeader, Fmp4Muxer } from '@trackrec/muxer/mp4';
 import {
   Fmp4SegmentSink,
+  type FragmentLayout,
   type FsyncPolicy,
   Mp4FileSink,
   type ProgressiveReport,
@@ -19,7 +20,7 @@ export interface Mp4FileOptions {
   /** Absolute path of the first file (`.mp4`). */
   path: string;
   fsync?: FsyncPolicy | undefined;
-  /** Rewrite the last file as a progressive MP4 on a clean stop. */
+  /** Rewrite every file part as a progressive MP4 on a clean stop. */
   progressive: boolean;
 }
 
@@ -62,7 +63,10 @@ export class Mp4Output {
   #audio = -1;
   #bytes = 0;
   #lastWriteAt: number | null = null;
-  #progressiveReport: ProgressiveReport | null = null;
+  /** Progressive files written on the clean stop, by path. */
+  readonly #progressiveReports = new Map<string, ProgressiveReport>();
+  /** Parts ended by a resolution change: what their progressive rewrite needs (copied from the muxer). */
+  readonly #finishedParts: { path: string; header: Uint8Array; layout: FragmentLayout }[] = [];
   /** Added to every timestamp: MP4 decode times start at 0, the recorder's may start a little below. */
   #offset: number | null = null;
   #dropped = 0;
@@ -99,6 +103,21 @@ export class Mp4Output {
   addTracks(video: boolean, audio: AudioEncoder | null): void {
     const mux = new Fmp4Muxer({
       sink: (chunk, info) => {
+        // A new init ends the current part: keep its progressive header and layout (the table's views
+        // last only for this call) before the file sink moves on to the next part.
+        if (info.finishedTable !== null && this.file !== null && info.finishedTable.fragmentCount > 0) {
+          const table = info.finishedTable;
+          this.#finishedParts.push({
+            path: this.file.currentPath,
+            header: buildProgressiveHeader(table),
+            layout: {
+              fragmentCount: table.fragmentCount,
+              fragmentPayloadOffsets: table.fragmentPayloadOffsets.slice(),
+              fragmentPayloadSizes: table.fragmentPayloadSizes.slice(),
+              mdatPayloadSize: table.mdatPayloadSize,
+            },
+          });
+        }
         this.file?.write(chunk, info);
         this.hls?.write(chunk, info);
         this.#bytes += chunk.byteLength;
@@ -184,20 +203,32 @@ export class Mp4Output {
   }
 
   /**
-   * After a clean stop (muxer and sinks closed): rewrites the file being written last as a progressive
-   * MP4 in place — temp file, fsync, rename — so on any failure the fragmented file is left as it was.
-   * Earlier parts (before a resolution change) stay fragmented: the muxer's sample table covers the
-   * current configuration only. Returns null when there is nothing to do.
+   * After a clean stop (muxer and sinks closed): rewrites every file part as a progressive MP4 in
+   * place — temp file, fsync, rename — so on any failure that part's fragmented file is left as it
+   * was. Parts ended by a resolution change use the table the muxer handed over with the new init;
+   * the last part uses its current table. Each part is tried; the first failure is thrown after all.
+   * Returns the files written.
    */
-  writeProgressive(): ProgressiveReport | null {
+  writeProgressive(): ProgressiveReport[] {
     const mux = this.#mux;
     const file = this.file;
-    if (!this.#progressive || mux === null || file === null) return null;
+    if (!this.#progressive || mux === null || file === null) return [];
+    const jobs = [...this.#finishedParts];
     const table = mux.sampleTable();
-    if (table.fragmentCount === 0) return null;
-    const path = file.currentPath;
-    this.#progressiveReport = writeProgressiveMp4(path, buildProgressiveHeader(table), table, path);
-    return this.#progressiveReport;
+    if (table.fragmentCount > 0) {
+      jobs.push({ path: file.currentPath, header: buildProgressiveHeader(table), layout: table });
+    }
+    let failure: unknown;
+    for (const job of jobs) {
+      try {
+        const report = writeProgressiveMp4(job.path, job.header, job.layout, job.path);
+        this.#progressiveReports.set(job.path, report);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return [...this.#progressiveReports.values()];
   }
 
   /** The file result: first file's path, bytes on disk over all parts, the later parts' paths. */
@@ -206,9 +237,7 @@ export class Mp4Output {
     if (file === null) return null;
     const parts = file.parts;
     let size = 0;
-    for (const p of parts) size += p.bytes;
-    const report = this.#progressiveReport;
-    if (report !== null) size += report.bytes - (parts.at(-1)?.bytes ?? 0);
+    for (const p of parts) size += this.#progressiveReports.get(p.path)?.bytes ?? p.bytes;
     return { location: file.path, size, parts: parts.slice(1).map((p) => p.path) };
   }
 }

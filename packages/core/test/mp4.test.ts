@@ -6,7 +6,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,23 @@ function mp4box(bytes: Uint8Array): Parsed {
 }
 
 /** Decoded video frames and audio packets as ffprobe counts them. */
+/** Top-level box types read straight from the box headers (size, type; largesize when size is 1). */
+function topLevelBoxes(path: string): string[] {
+  const bytes = readFileSync(path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const types: string[] = [];
+  let o = 0;
+  while (o + 8 <= bytes.length) {
+    let size = view.getUint32(o);
+    if (size === 1) size = Number(view.getBigUint64(o + 8));
+    types.push(bytes.toString('latin1', o + 4, o + 8));
+    if (size < 8) break;
+    o += size;
+  }
+  if (o !== bytes.length) types.push(`<${bytes.length - o} trailing bytes>`);
+  return types;
+}
+
 function ffprobeCounts(path: string): { video: number; audio: number } {
   const count = (sel: string, entry: string) => {
     const r = spawnSync(
@@ -226,7 +243,7 @@ describe('fragmented MP4 output', () => {
     }
   });
 
-  it('a resolution change (reopen) continues in name.1.mp4; each file decodes at its own size', async () => {
+  it('a resolution change (reopen) continues in name.1.mp4; both parts become progressive and decode at their own size', async () => {
     const { out, info } = await record(
       {
         file: { filepath: 'res', fileType: 'mp4' },
@@ -244,9 +261,12 @@ describe('fragmented MP4 output', () => {
     const second = mp4box(readFileSync(join(out, 'res.1.mp4')));
     expect(first.errors).toEqual([]);
     expect(second.errors).toEqual([]);
-    // The first part stays fragmented (its sample table was replaced); the last one is progressive.
-    expect(first.fragmented).toBe(true);
-    expect(second.boxes).toEqual(['ftyp', 'moov', 'mdat']);
+    // Both parts were rewritten on the clean stop: moov before mdat, no fragments left.
+    expect(topLevelBoxes(join(out, 'res.mp4'))).toEqual(['ftyp', 'moov', 'mdat']);
+    expect(topLevelBoxes(join(out, 'res.1.mp4'))).toEqual(['ftyp', 'moov', 'mdat']);
+    expect(first.fragmented).toBe(false);
+    expect(second.fragmented).toBe(false);
+    expect(info.file?.size).toBe(statSync(join(out, 'res.mp4')).size + statSync(join(out, 'res.1.mp4')).size);
     expect(first.tracks[0]).toMatchObject({ width: 320, height: 240 });
     expect(second.tracks[0]).toMatchObject({ width: 480, height: 270 });
     expect(first.tracks[0]!.samples + second.tracks[0]!.samples).toBe(90);
@@ -255,6 +275,7 @@ describe('fragmented MP4 output', () => {
     if (judgeAvailable('ffmpeg')) {
       expect(ffmpegDecode(join(out, 'res.mp4'))).toEqual({ status: 0, stderr: '' });
       expect(ffmpegDecode(join(out, 'res.1.mp4'))).toEqual({ status: 0, stderr: '' });
+      expect(ffprobeCounts(join(out, 'res.mp4')).video).toBe(first.tracks[0]!.samples);
       expect(ffprobeCounts(join(out, 'res.1.mp4')).video).toBe(second.tracks[0]!.samples);
     }
     // Both files are real: written whole, nothing else in the directory but the HLS files.
