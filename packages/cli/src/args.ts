@@ -84,3 +84,35 @@ export function onePositional(command: string, positionals: readonly string[], w
   }
   return positionals[0]!;
 }
+
+/** The container choices of `demo` and `record`. */
+export interface OutputFormats {
+  /** `--format`: the growing file as MPEG-TS (default) or MP4 (fragmented while recording, progressive after a clean stop). */
+  file: 'ts' | 'mp4';
+  /** `--hls-format`: HLS segments as MPEG-TS (default) or fMP4. */
+  hls: 'ts' | 'fmp4';
+}
+
+/** Reads `--format` and `--hls-format` (the latter only with `--hls`). */
+export function outputFormats(command: string, values: ParsedArgs['values']): OutputFormats {
+  const file = (values.format as string | undefined) ?? 'ts';
+  if (file !== 'ts' && file !== 'mp4') {
+    throw new UsageError(`--format must be ts or mp4 (got ${JSON.stringify(file)})`, command);
+  }
+  const hls = (values['hls-format'] as string | undefined) ?? 'ts';
+  if (hls !== 'ts' && hls !== 'fmp4') {
+    throw new UsageError(`--hls-format must be ts or fmp4 (got ${JSON.stringify(hls)})`, command);
+  }
+  if (values['hls-format'] !== undefined && values.hls !== true) {
+    throw new UsageError('--hls-format applies with --hls', command);
+  }
+  return { file, hls };
+}
+
+/** The `file` recording option for a file template in the chosen format. */
+export function fileOption(
+  filepath: string,
+  formats: OutputFormats,
+): { filepath: string; fileType?: 'mp4'; progressive?: boolean } {
+  return formats.file === 'mp4' ? { filepath, fileType: 'mp4', progressive: true } : { filepath };
+}

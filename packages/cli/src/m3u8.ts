@@ -1,7 +1,7 @@
 /**
  * A small reader of HLS media playlists (RFC 8216, HTTP Live Streaming, §4.3): the tags a recording
  * checker needs (EXTINF, EXT-X-TARGETDURATION, EXT-X-MEDIA-SEQUENCE, EXT-X-PLAYLIST-TYPE,
- * EXT-X-DISCONTINUITY, EXT-X-ENDLIST) and the segment URIs, resolved inside the playlist's directory.
+ * EXT-X-DISCONTINUITY, EXT-X-MAP, EXT-X-ENDLIST) and the segment URIs, resolved inside the playlist's directory.
  */
 
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -16,6 +16,8 @@ export interface PlaylistEntry {
   discontinuity: boolean;
   /** 1-based line number of the URI. */
   line: number;
+  /** URI of the EXT-X-MAP in force (fMP4 init segment, §4.3.2.5), or null. */
+  map: string | null;
 }
 
 /** What {@link parseMediaPlaylist} reads. */
@@ -53,6 +55,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let duration: number | null = null;
   let sawExtinf = false;
   let discontinuity = false;
+  let map: string | null = null;
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
     const lineNo = i + 1;
@@ -89,6 +92,13 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         case '#EXT-X-DISCONTINUITY':
           discontinuity = true;
           break;
+        case '#EXT-X-MAP': {
+          // #EXT-X-MAP:URI="<uri>"[,BYTERANGE=…]
+          const m = /(?:^|,)URI="([^"]*)"/.exec(value);
+          if (m) map = m[1]!;
+          else out.problems.push(`line ${lineNo}: EXT-X-MAP without URI`);
+          break;
+        }
         case '#EXT-X-ENDLIST':
           out.ended = true;
           break;
@@ -99,7 +109,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       continue;
     }
     if (!sawExtinf && !out.isMaster) out.problems.push(`line ${lineNo}: segment "${line}" has no EXTINF`);
-    out.segments.push({ uri: line, duration, discontinuity, line: lineNo });
+    out.segments.push({ uri: line, duration, discontinuity, line: lineNo, map });
     duration = null;
     sawExtinf = false;
     discontinuity = false;

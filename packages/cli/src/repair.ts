@@ -1,14 +1,26 @@
 /**
  * Crash repair of recordings: `repairTs` / `repairHls` of `@trackrec/node-writer` with the muxer's
- * `completePrefixLength` (ISO/IEC 13818-1 PES boundaries), and the recording layout found on disk
- * (which playlist is the EVENT one, which the live one, the segment prefix).
+ * `completePrefixLength` (ISO/IEC 13818-1 PES boundaries); `repairMp4` / `repairFmp4Hls` with its
+ * `completeFragmentedLength` (ISO/IEC 14496-12 §8.8 whole fragments); and the recording layout found
+ * on disk (which playlist is the EVENT one, which the live one, the segment prefix, TS or fMP4).
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { completePrefixLength, inspectTs } from '@trackrec/muxer/inspect';
-import { type HlsRepairReport, repairHls, repairTs, type TsRepairReport } from '@trackrec/node-writer';
+import { completeFragmentedLength } from '@trackrec/muxer/mp4';
+import {
+  type Fmp4HlsRepairReport,
+  type HlsRepairReport,
+  type Mp4RepairReport,
+  repairFmp4Hls,
+  repairHls,
+  repairMp4,
+  repairTs,
+  type TsRepairReport,
+} from '@trackrec/node-writer';
 import { parseMediaPlaylist } from './m3u8.js';
+import { probeMp4Bytes, probeMp4File } from './mp4-probe.js';
 
 /** A recording directory that cannot be read unambiguously as one HLS recording. */
 export class LayoutError extends Error {
@@ -24,7 +36,9 @@ export class LayoutError extends Error {
 /** How an HLS recording directory is laid out (the names `SegmentSink` was given). */
 export interface HlsLayout {
   dir: string;
-  /** Segment prefix: segments are `{prefix}_*.ts`. */
+  /** `ts`: `{prefix}_*.ts` segments; `fmp4`: `{prefix}_*.m4s` segments after `{prefix}_init*.mp4`. */
+  format: 'ts' | 'fmp4';
+  /** Segment prefix: segments are `{prefix}_*.ts` (or `.m4s`). */
   prefix: string;
   /** The EVENT playlist (every segment). */
   playlistName: string;
@@ -41,7 +55,7 @@ export interface LayoutHints {
   livePlaylistName?: string;
 }
 
-const SEGMENT = /^(.+)_[^_/]+\.ts$/;
+const SEGMENT = /^(.+)_[^_/]+\.(?:ts|m4s)$/;
 
 /**
  * Reads a recording directory: the EVENT playlist is the one with EXT-X-PLAYLIST-TYPE:EVENT (or the
@@ -80,6 +94,12 @@ export function detectHlsLayout(dir: string, hints: LayoutHints = {}): HlsLayout
     }
   }
 
+  // fMP4 when the playlist names an init segment, or (no playlist entries) only .m4s segments lie here.
+  const fmp4 =
+    (event?.parsed.segments.some((s) => s.map !== null) ?? false) ||
+    ((event?.parsed.segments.length ?? 0) === 0 &&
+      names.some((n) => n.endsWith('.m4s')) &&
+      !names.some((n) => n.endsWith('.ts')));
   let prefix = hints.prefix;
   if (prefix === undefined) {
     const fromList = new Set<string>();
@@ -94,7 +114,7 @@ export function detectHlsLayout(dir: string, hints: LayoutHints = {}): HlsLayout
     if (candidates.size !== 1) {
       throw new LayoutError(
         candidates.size === 0
-          ? `${abs} holds no {prefix}_*.ts segments: pass --prefix`
+          ? `${abs} holds no {prefix}_*.ts or {prefix}_*.m4s segments: pass --prefix`
           : `${abs} holds segments of several prefixes (${[...candidates].join(', ')}): pass --prefix`,
       );
     }
@@ -103,6 +123,7 @@ export function detectHlsLayout(dir: string, hints: LayoutHints = {}): HlsLayout
   const liveCount = live?.parsed.segments.length ?? 0;
   return {
     dir: abs,
+    format: fmp4 ? 'fmp4' : 'ts',
     prefix,
     playlistName,
     livePlaylistName,
@@ -138,5 +159,44 @@ export function repairHlsDir(layout: HlsLayout): HlsRepairReport {
     liveSegmentCount: layout.liveSegmentCount,
     completePrefixLength: (bytes) => completePrefixLength(bytes),
     segmentDuration: segmentDurationOf,
+  });
+}
+
+/** Why an MP4 file cannot be repaired by cutting it (a progressive file, which has no fragments). */
+export class Mp4RepairError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Mp4RepairError';
+  }
+}
+
+/**
+ * Repairs one crashed fragmented MP4 in place (see `repairMp4`): cut to its last whole fragment. A
+ * whole progressive file is left untouched; a torn progressive one (its rewrite never leaves one, but
+ * a copy can) cannot be cut back to anything playable and throws {@link Mp4RepairError}.
+ */
+export function repairMp4File(path: string): Mp4RepairReport {
+  const probe = probeMp4File(path);
+  if (!probe.fragmented) {
+    if (probe.wholeFragments && probe.violations.length === 0) {
+      return { path: probe.path, originalBytes: probe.bytes, repairedBytes: probe.bytes, bytesTruncated: 0 };
+    }
+    throw new Mp4RepairError(
+      `${path} is not a fragmented MP4 (${probe.violations[0] ?? 'no movie fragments'}): nothing to cut back to`,
+    );
+  }
+  return repairMp4(path, (bytes) => completeFragmentedLength(bytes));
+}
+
+/** Repairs a crashed fMP4 HLS recording in place (see `repairFmp4Hls`), with measured segment durations. */
+export function repairFmp4HlsDir(layout: HlsLayout): Fmp4HlsRepairReport {
+  return repairFmp4Hls({
+    dir: layout.dir,
+    prefix: layout.prefix,
+    playlistName: layout.playlistName,
+    ...(layout.livePlaylistName === null ? {} : { livePlaylistName: layout.livePlaylistName }),
+    liveSegmentCount: layout.liveSegmentCount,
+    completeFragmentedLength: (bytes) => completeFragmentedLength(bytes),
+    segmentDuration: (initAndSegment) => probeMp4Bytes(initAndSegment).durationS,
   });
 }

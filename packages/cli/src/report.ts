@@ -4,12 +4,13 @@
 
 import type { RecordingInfo, RecordingMetrics } from '@trackrec/core';
 import { formatReport } from '@trackrec/muxer/inspect';
+import { formatMp4Probe, probeMp4File } from './mp4-probe.js';
 import { probePlaylist, probeTsFile } from './probe.js';
 import { formatBytes } from './status-line.js';
 
 /** The probe verdict on one output of a recording. */
 export interface OutputCheck {
-  /** `file` (the growing .ts) or `playlist` (HLS). */
+  /** `file` (the .ts or .mp4, one check per .mp4 part) or `playlist` (HLS). */
   kind: 'file' | 'playlist';
   /** Absolute path checked. */
   path: string;
@@ -24,7 +25,21 @@ export interface OutputCheck {
 /** Runs the muxer's checker (as `trackrec probe` does) on every output of a finished recording. */
 export async function checkOutputs(info: RecordingInfo): Promise<OutputCheck[]> {
   const checks: OutputCheck[] = [];
-  if (info.file !== null && info.file.size > 0) {
+  if (info.file !== null && info.file.size > 0 && info.file.location.toLowerCase().endsWith('.mp4')) {
+    for (const path of [info.file.location, ...(info.file.parts ?? [])]) {
+      const r = probeMp4File(path);
+      const kind = r.fragmented ? 'fragmented' : 'progressive';
+      checks.push({
+        kind: 'file',
+        path,
+        ok: r.ok,
+        summary: r.ok
+          ? `ok (${kind} MP4, ${r.tracks.map((t) => t.codec).join(' + ')}, ${r.durationS.toFixed(2)} s)`
+          : `${r.violations.length} violations`,
+        details: r.ok ? '' : formatMp4Probe(r),
+      });
+    }
+  } else if (info.file !== null && info.file.size > 0) {
     const r = await probeTsFile(info.file.location);
     checks.push({
       kind: 'file',
@@ -48,7 +63,9 @@ export async function checkOutputs(info: RecordingInfo): Promise<OutputCheck[]> 
       })`,
       details: [
         ...p.problems,
-        ...p.segments.filter((s) => !s.ok).map((s) => `${s.uri}: ${s.error ?? 'violations'}`),
+        ...p.segments
+          .filter((s) => !s.ok)
+          .map((s) => `${s.uri}: ${s.error ?? s.mp4?.violations.join('; ') ?? 'violations'}`),
       ].join('\n'),
     });
   }

@@ -237,9 +237,9 @@ describe('trackrec probe <playlist.m3u8>', () => {
       ended: true,
     });
     expect(p.segments).toEqual([
-      { uri: 'a.ts', duration: 3.967, discontinuity: false, line: 7 },
-      { uri: 'b.ts', duration: null, discontinuity: true, line: 10 },
-      { uri: 'c.ts', duration: null, discontinuity: false, line: 11 },
+      { uri: 'a.ts', duration: 3.967, discontinuity: false, line: 7, map: null },
+      { uri: 'b.ts', duration: null, discontinuity: true, line: 10, map: null },
+      { uri: 'c.ts', duration: null, discontinuity: false, line: 11, map: null },
     ]);
     expect(p.problems).toEqual(['line 9: malformed EXTINF "bad,"', 'line 11: segment "c.ts" has no EXTINF']);
   });

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EncodingOptions, RecorderLogger } from '@trackrec/core';
-import { numberOption, UsageError } from '../args.js';
+import { fileOption, numberOption, outputFormats, UsageError } from '../args.js';
 import { EXIT, type TextOutput } from '../io.js';
 import { checkOutputs, describeRecording } from '../report.js';
 import { loadCore, loadRtc } from '../rtc.js';
@@ -79,26 +79,31 @@ export const demoCommand: Command = {
 Publishes a moving test picture (colour bars, a bouncing square) and a tone (440 Hz, a beep every
 second) through real @livekit/rtc-node local tracks (VideoSource/AudioSource), paced in real time,
 and records them with @trackrec/core as a LiveKit participant would be recorded: H.264 + AAC (or
-Opus) into a growing MPEG-TS file, plus HLS with --hls. Shows a status line while recording, then
+Opus) into a growing MPEG-TS file (or MP4 with --format mp4), plus HLS with --hls. Shows a status line while recording, then
 what was written and the verdict of trackrec probe on it. Ctrl-C stops early, cleanly.
 
 Options:
   --duration <s>        seconds to record (default 10)
   --out <dir>           output directory (default ./recordings)
+  --format <fmt>        ts (default) or mp4: fragmented while recording, rewritten as a
+                        standard progressive MP4 (moov first) on a clean stop
   --hls                 also write HLS (2 s segments, EVENT playlist) from the same encode
+  --hls-format <fmt>    ts (default) or fmp4 (EXT-X-MAP init segment + .m4s segments)
   --audio <codec>       aac (default) or opus
   --size <WxH>          picture size (default 1280x720)
   --x264-preset <name>  ${X264_PRESETS.join(', ')} (default veryfast)
   -h, --help            this help
 
-Writes <dir>/demo-<time>.ts and, with --hls, <dir>/demo-<time>/demo.m3u8 and its segments.
+Writes <dir>/demo-<time>.ts (.mp4) and, with --hls, <dir>/demo-<time>/demo.m3u8 and its segments.
 
 Exit codes: 0 recorded and checks clean, 1 recording failed or the check found violations,
 2 usage error.`,
   options: {
     duration: { type: 'string' },
     out: { type: 'string' },
+    format: { type: 'string' },
     hls: { type: 'boolean' },
+    'hls-format': { type: 'string' },
     audio: { type: 'string' },
     size: { type: 'string' },
     'x264-preset': { type: 'string' },
@@ -117,6 +122,7 @@ Exit codes: 0 recorded and checks clean, 1 recording failed or the check found v
       throw new UsageError(`--x264-preset must be one of ${X264_PRESETS.join(', ')}`, NAME);
     }
     const hls = values.hls === true;
+    const formats = outputFormats(NAME, values);
     mkdirSync(outDir, { recursive: true });
 
     const rtc = await loadRtc();
@@ -125,8 +131,16 @@ Exit codes: 0 recorded and checks clean, 1 recording failed or the check found v
     const videoBitrate = Math.max(300, Math.round((3000 * width * height) / (1280 * 720)));
     const recording = new TrackRecording({
       outputDir: outDir,
-      file: { filepath: 'demo-{time}' },
-      ...(hls ? { segments: { filenamePrefix: 'demo-{time}/demo', segmentDuration: 2 } } : {}),
+      file: fileOption('demo-{time}', formats),
+      ...(hls
+        ? {
+            segments: {
+              filenamePrefix: 'demo-{time}/demo',
+              segmentDuration: 2,
+              ...(formats.hls === 'fmp4' ? { segmentType: 'fmp4' as const } : {}),
+            },
+          }
+        : {}),
       encoding: {
         width,
         height,

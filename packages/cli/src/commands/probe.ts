@@ -1,5 +1,6 @@
 /**
- * `trackrec probe`: the muxer's MPEG-TS checker in human (or JSON Lines) form.
+ * `trackrec probe`: the muxer's MPEG-TS checker, or the MP4 box walker of `mp4-probe.ts`, in human
+ * (or JSON Lines) form.
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { formatReport, type InspectOptions } from '@trackrec/muxer/inspect';
 import { numberOption, onePositional, UsageError } from '../args.js';
 import { EXIT, writeJsonLine } from '../io.js';
 import { parseMediaPlaylist } from '../m3u8.js';
+import { formatMp4Probe, probeMp4File } from '../mp4-probe.js';
 import { probePlaylist, probeTsFile, type SegmentProbe } from '../probe.js';
 import type { Command } from './command.js';
 
@@ -17,14 +19,20 @@ const NAME = 'probe';
 /** `trackrec probe <file.ts | playlist.m3u8>`. */
 export const probeCommand: Command = {
   name: NAME,
-  summary: 'check an MPEG-TS file or every segment of an HLS playlist',
-  help: `Usage: trackrec probe <file.ts | playlist.m3u8 | hls-dir> [options]
+  summary: 'check an MPEG-TS or MP4 file, or every segment of an HLS playlist',
+  help: `Usage: trackrec probe <file.ts | file.mp4 | playlist.m3u8 | hls-dir> [options]
 
 Checks a recording with the muxer's independent MPEG-TS checker: streams, duration, PCR and
 PAT/PMT intervals, DTS−PCR, continuity, PES and codec framing. A playlist's segments are each
 checked; the summary gives the segment count, durations and whether EXT-X-ENDLIST is present
 (without it the recording is still growing, or crashed: see trackrec repair). A directory
 stands for the HLS recording in it (its EVENT playlist).
+
+An .mp4 (fragmented or progressive) or .m4s file is walked box by box: ftyp brand, tracks
+(codec, size, timescale, samples), fragments, duration, and whether it ends on a whole
+fragment. Violations: a torn last box or fragment, a missing moov, tfdt not continuing the
+previous fragment. fMP4 HLS playlists (EXT-X-MAP) are checked the same way, each segment after
+its init segment, decode times continuing from segment to segment.
 
 Options:
   --json                 JSON Lines: for a playlist one line per segment, then a summary line
@@ -88,6 +96,14 @@ Exit codes: 0 no violation, 1 violations or unreadable segments, 2 usage error.`
       return result.ok ? EXIT.ok : EXIT.failure;
     }
 
+    const lower = target.toLowerCase();
+    if (lower.endsWith('.mp4') || lower.endsWith('.m4s') || lower.endsWith('.m4a')) {
+      const report = probeMp4File(target, { segment: lower.endsWith('.m4s') });
+      if (json) writeJsonLine(io.stdout, { type: 'mp4', ...report });
+      else io.stdout.write(`${target}\n${formatMp4Probe(report)}\n`);
+      return report.ok ? EXIT.ok : EXIT.failure;
+    }
+
     const report = await probeTsFile(target, options);
     if (json) writeJsonLine(io.stdout, { type: 'file', path: target, ...report });
     else io.stdout.write(`${target}\n${formatReport(report)}\n`);
@@ -121,6 +137,15 @@ function recordingPlaylist(dir: string): string {
 /** The human lines of one segment: a summary, and the full report when it has violations. */
 function segmentLines(s: SegmentProbe): string[] {
   const extinf = s.extinf === null ? 'no EXTINF' : `EXTINF ${s.extinf.toFixed(3)} s`;
+  if (s.mp4 !== null) {
+    const m = s.mp4;
+    const lines = [
+      `  ${s.uri}: ${extinf}, media ${m.durationS.toFixed(3)} s, ${m.bytes} bytes, ${m.fragments} fragments, ` +
+        (m.ok ? 'ok' : `${m.violations.length} violations`),
+    ];
+    for (const v of m.violations) lines.push(`    violation: ${v}`);
+    return lines;
+  }
   if (s.report === null) return [`  ${s.uri}: ${extinf}, ERROR ${s.error}`];
   const r = s.report;
   const lines = [

@@ -12,7 +12,7 @@ import type {
   RoomRecorder,
   TrackRecording,
 } from '@trackrec/core';
-import { numberOption, UsageError } from '../args.js';
+import { fileOption, numberOption, outputFormats, UsageError } from '../args.js';
 import { EXIT, type TextOutput, writeJsonLine } from '../io.js';
 import { checkOutputs, describeRecording, type OutputCheck } from '../report.js';
 import { loadCore } from '../rtc.js';
@@ -43,7 +43,7 @@ export function splitOutTemplate(template: string, cwd: string): { outputDir: st
   if (brace < 0) return { outputDir: resolve(cwd, normalized), filepath: DEFAULT_NAME };
   const cut = normalized.lastIndexOf('/', brace);
   const dir = cut < 0 ? '.' : normalized.slice(0, cut) || '/';
-  const filepath = normalized.slice(cut + 1).replace(/\.ts$/i, '');
+  const filepath = normalized.slice(cut + 1).replace(/\.(?:ts|mp4)$/i, '');
   if (filepath === '' || filepath.endsWith('/')) {
     throw new UsageError(`--out must end with a file name template (got ${JSON.stringify(template)})`, NAME);
   }
@@ -121,7 +121,7 @@ function endedEvent(
 export function createRecordCommand(deps: RecordDeps = {}): Command {
   return {
     name: NAME,
-    summary: 'join a LiveKit room and record a participant (or everyone) to .ts and HLS',
+    summary: 'join a LiveKit room and record a participant (or everyone) to .ts/.mp4 and HLS',
     handlesSignals: true,
     help: `Usage: trackrec record --room <name> (--identity <id> | --all) [options]
 
@@ -140,10 +140,13 @@ Options:
   --room <name>            room to record
   --identity <id>          record this participant (camera + microphone)
   --all                    record every participant
-  --hls                    also write HLS (4 s segments, EVENT playlist) next to each .ts
+  --format <fmt>           ts (default) or mp4: fragmented while recording, rewritten as a
+                           standard progressive MP4 (moov first) on a clean stop
+  --hls                    also write HLS (4 s segments, EVENT playlist) next to each file
+  --hls-format <fmt>       ts (default) or fmp4 (EXT-X-MAP init segment + .m4s segments)
   --out <template>         output path template (default ${DEFAULT_OUT});
                            placeholders {room_name} {room_id} {publisher_identity} {time} {utc};
-                           .ts is added; with --hls the HLS goes to <name>/index.m3u8
+                           .ts (.mp4) is added; with --hls the HLS goes to <name>/index.m3u8
   --audio <codec>          aac (default) or opus
   --connect-timeout <s>    give up joining after this long (default 10)
   --json                   JSON Lines events on stdout instead of the status line and summary
@@ -159,7 +162,9 @@ timeout), 130 aborted by a second Ctrl-C (or by Ctrl-C while still joining).`,
       room: { type: 'string' },
       identity: { type: 'string' },
       all: { type: 'boolean' },
+      format: { type: 'string' },
       hls: { type: 'boolean' },
+      'hls-format': { type: 'string' },
       out: { type: 'string' },
       audio: { type: 'string' },
       'connect-timeout': { type: 'string' },
@@ -190,6 +195,7 @@ timeout), 130 aborted by a second Ctrl-C (or by Ctrl-C while still joining).`,
       );
       const json = values.json === true;
       const hls = values.hls === true;
+      const formats = outputFormats(NAME, values);
       // On a terminal, a message first erases the status line it interrupts.
       const say = (text: string): void => {
         if (!json) io.stderr.write(`${io.stderr.isTTY === true ? '\r\x1b[2K' : ''}${text}\n`);
@@ -208,8 +214,16 @@ timeout), 130 aborted by a second Ctrl-C (or by Ctrl-C while still joining).`,
       const connect = deps.connect ?? ((o: ConnectOptions) => core.RoomRecorder.connect(o));
       const defaults: Omit<RecordingOptions, 'mode' | 'id'> = {
         outputDir,
-        file: { filepath },
-        ...(hls ? { segments: { filenamePrefix: `${filepath}/index`, segmentDuration: 4 } } : {}),
+        file: fileOption(filepath, formats),
+        ...(hls
+          ? {
+              segments: {
+                filenamePrefix: `${filepath}/index`,
+                segmentDuration: 4,
+                ...(formats.hls === 'fmp4' ? { segmentType: 'fmp4' as const } : {}),
+              },
+            }
+          : {}),
         encoding: { audioCodec },
         logger: warningLogger(io.stderr, 'trackrec record'),
       };

@@ -3,11 +3,21 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { onePositional, UsageError } from '../args.js';
 import { EXIT, writeJsonLine } from '../io.js';
+import { probeMp4File } from '../mp4-probe.js';
 import { type PlaylistProbe, probePlaylist, probeTsFile } from '../probe.js';
-import { detectHlsLayout, LayoutError, type LayoutHints, repairHlsDir, repairTsFile } from '../repair.js';
+import {
+  detectHlsLayout,
+  LayoutError,
+  type LayoutHints,
+  Mp4RepairError,
+  repairFmp4HlsDir,
+  repairHlsDir,
+  repairMp4File,
+  repairTsFile,
+} from '../repair.js';
 import type { Command } from './command.js';
 
 const NAME = 'repair';
@@ -15,12 +25,14 @@ const NAME = 'repair';
 /** `trackrec repair <file.ts | dir>`. */
 export const repairCommand: Command = {
   name: NAME,
-  summary: 'make a crashed .ts file or HLS recording directory whole',
-  help: `Usage: trackrec repair <file.ts | dir> [options]
+  summary: 'make a crashed .ts/.mp4 file or HLS recording directory whole',
+  help: `Usage: trackrec repair <file.ts | file.mp4 | dir | playlist.m3u8> [options]
 
 A .ts file is cut to whole 188-byte packets and then to the end of the last complete PES on
-every PID. An HLS directory gets its unlisted segments repaired and listed (durations measured),
-leftover temp files removed, and EXT-X-ENDLIST added to its playlists. Run it once, on a
+every PID. A fragmented .mp4 is cut to its last whole fragment (moof+mdat); a whole progressive
+.mp4 is left as it is. An HLS directory (TS or fMP4 segments; a playlist stands for its
+directory) gets its unlisted segments repaired and listed (durations measured), leftover temp
+files removed, and EXT-X-ENDLIST added to its playlists. Run it once, on a
 recording whose writer is gone; a clean recording is left unchanged. The result is then
 checked as trackrec probe would.
 
@@ -52,13 +64,49 @@ result still has violations, 2 usage error.`,
       );
     }
 
-    if (info.isFile()) {
+    let playlistHint: string | undefined;
+    if (info.isFile() && target.toLowerCase().endsWith('.m3u8')) {
+      if (values.playlist !== undefined) throw new UsageError('--playlist applies to a directory', NAME);
+      playlistHint = basename(target);
+    } else if (info.isFile()) {
       if (
         values.prefix !== undefined ||
         values.playlist !== undefined ||
         values['live-playlist'] !== undefined
       ) {
         throw new UsageError('--prefix, --playlist and --live-playlist apply to a directory', NAME);
+      }
+      const lower = target.toLowerCase();
+      if (lower.endsWith('.mp4') || lower.endsWith('.m4a')) {
+        let report: ReturnType<typeof repairMp4File>;
+        try {
+          report = repairMp4File(target);
+        } catch (err) {
+          if (!(err instanceof Mp4RepairError)) throw err;
+          if (json)
+            writeJsonLine(io.stdout, { type: 'repair', kind: 'mp4', path: target, error: err.message });
+          else io.stdout.write(`${target}: ${err.message}\n`);
+          return EXIT.failure;
+        }
+        const check = probeMp4File(target);
+        if (json) {
+          writeJsonLine(io.stdout, {
+            type: 'repair',
+            kind: 'mp4',
+            ...report,
+            check: { ok: check.ok, fragments: check.fragments, violations: check.violations },
+          });
+        } else {
+          io.stdout.write(
+            `${report.path}: ${
+              report.bytesTruncated === 0
+                ? `already whole (${report.originalBytes} bytes)`
+                : `cut ${report.bytesTruncated} bytes to the last whole fragment (${report.originalBytes} → ${report.repairedBytes})`
+            }\ncheck: ${check.ok ? `ok, ${check.fragments} fragments` : `${check.violations.length} violations`}\n`,
+          );
+          for (const v of check.violations) io.stdout.write(`  violation: ${v}\n`);
+        }
+        return check.ok ? EXIT.ok : EXIT.failure;
       }
       const report = repairTsFile(target);
       const check = await probeTsFile(target);
@@ -84,20 +132,26 @@ result still has violations, 2 usage error.`,
       }
       return check.ok ? EXIT.ok : EXIT.failure;
     }
-    if (!info.isDirectory()) throw new UsageError(`${target} is neither a file nor a directory`, NAME);
+    if (playlistHint === undefined && !info.isDirectory()) {
+      throw new UsageError(`${target} is neither a file nor a directory`, NAME);
+    }
 
     const hints: LayoutHints = {};
+    if (playlistHint !== undefined) hints.playlistName = playlistHint;
     if (typeof values.prefix === 'string') hints.prefix = values.prefix;
     if (typeof values.playlist === 'string') hints.playlistName = values.playlist;
     if (typeof values['live-playlist'] === 'string') hints.livePlaylistName = values['live-playlist'];
     let layout: ReturnType<typeof detectHlsLayout>;
     try {
-      layout = detectHlsLayout(target, hints);
+      layout = detectHlsLayout(playlistHint === undefined ? target : dirname(target), hints);
     } catch (err) {
       if (err instanceof LayoutError) throw new UsageError(err.message, NAME);
       throw err;
     }
-    const report = repairHlsDir(layout);
+    const report =
+      layout.format === 'fmp4'
+        ? { ...repairFmp4HlsDir(layout), tsRepairs: [], tempFilesRemoved: [] as string[] }
+        : { ...repairHlsDir(layout), bytesTruncated: 0 };
     const check = await probePlaylist(report.playlistPath);
     const changed =
       report.playlistCreated ||
@@ -108,7 +162,7 @@ result still has violations, 2 usage error.`,
     if (json) {
       writeJsonLine(io.stdout, {
         type: 'repair',
-        kind: 'hls',
+        kind: layout.format === 'fmp4' ? 'fmp4-hls' : 'hls',
         dir: layout.dir,
         prefix: layout.prefix,
         livePlaylistPath:
@@ -126,7 +180,7 @@ result still has violations, 2 usage error.`,
       });
     } else {
       const lines = [
-        `${layout.dir}: HLS recording, prefix "${layout.prefix}", playlist ${layout.playlistName}`,
+        `${layout.dir}: ${layout.format === 'fmp4' ? 'fMP4 ' : ''}HLS recording, prefix "${layout.prefix}", playlist ${layout.playlistName}`,
       ];
       if (layout.livePlaylistName !== null) lines.push(`  live playlist ${layout.livePlaylistName}`);
       if (!changed) lines.push('  nothing to repair');
@@ -138,6 +192,7 @@ result still has violations, 2 usage error.`,
           );
         }
       }
+      if (report.bytesTruncated > 0) lines.push(`  cut ${report.bytesTruncated} bytes of torn fragments`);
       if (report.segmentsAdded.length > 0) lines.push(`  listed ${report.segmentsAdded.join(', ')}`);
       if (report.segmentsRemoved.length > 0)
         lines.push(`  deleted empty ${report.segmentsRemoved.join(', ')}`);
@@ -163,10 +218,12 @@ function segmentProblems(check: PlaylistProbe): Array<{ uri: string; problem: st
     .map((s) => ({
       uri: s.uri,
       problem:
-        s.report === null
-          ? (s.error ?? 'unreadable')
-          : Object.entries(s.report.violationCounts)
-              .map(([code, n]) => `${code} ×${n}`)
-              .join(', '),
+        s.mp4 !== null
+          ? s.mp4.violations.join('; ')
+          : s.report === null
+            ? (s.error ?? 'unreadable')
+            : Object.entries(s.report.violationCounts)
+                .map(([code, n]) => `${code} ×${n}`)
+                .join(', '),
     }));
 }
