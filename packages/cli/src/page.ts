@@ -85,6 +85,10 @@ export const APP_JS = `'use strict';
         setStatus('this browser cannot play HLS (no MediaSource)', true);
         return;
       }
+    } else if (rec.kind === 'mp4') {
+      // A finished MP4 plays natively; a growing one is fragmented and plays up to its last fragment.
+      video.src = url;
+      current = { destroy: () => { video.removeAttribute('src'); video.load(); } };
     } else {
       if (!window.mpegts || !window.mpegts.isSupported()) {
         setStatus('this browser cannot play MPEG-TS (no MediaSource)', true);
@@ -126,7 +130,7 @@ export const APP_JS = `'use strict';
     for (const rec of recordings) {
       const tr = document.createElement('tr');
       cell(tr, rec.path);
-      cell(tr, rec.kind === 'hls' ? 'HLS' : 'MPEG-TS');
+      cell(tr, rec.kind === 'hls' ? 'HLS' : rec.kind === 'mp4' ? 'MP4' : 'MPEG-TS');
       cell(tr, mb(rec.bytes), 'num');
       cell(tr, rec.duration === undefined ? '' : rec.duration.toFixed(1) + ' s', 'num');
       cell(tr, new Date(rec.modified).toLocaleString());

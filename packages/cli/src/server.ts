@@ -48,13 +48,13 @@ export interface RecordingServer {
 export interface RecordingEntry {
   /** Path relative to the root, `/`-separated. */
   path: string;
-  /** `hls` for a playlist, `ts` for a single MPEG-TS file. */
-  kind: 'hls' | 'ts';
+  /** `hls` for a playlist (TS or fMP4 segments), `ts` for a single MPEG-TS file, `mp4` for an MP4 file. */
+  kind: 'hls' | 'ts' | 'mp4';
   /** File size (the playlist's own size for HLS). */
   bytes: number;
   /** Last modification, ms since the epoch. */
   modified: number;
-  /** Still being written: a playlist without EXT-X-ENDLIST, or a `.ts` modified within `followIdleMs`. */
+  /** Still being written: a playlist without EXT-X-ENDLIST, or a `.ts`/`.mp4` modified within `followIdleMs`. */
   live: boolean;
   /** HLS: segments listed. */
   segments?: number;
@@ -65,6 +65,9 @@ export interface RecordingEntry {
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
+  '.mp4': 'video/mp4',
+  // RFC 8216 §3.3 / the IANA registration for fMP4 media segments.
+  '.m4s': 'video/iso.segment',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.json': 'application/json',
@@ -466,7 +469,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The recordings under `root`: every non-hidden `.m3u8` (HLS), and every `.ts` in a directory that
+ * The recordings under `root`: every non-hidden `.m3u8` (HLS), and every `.ts` or `.mp4` in a directory that
  * has no playlist (a single-file recording; segments of an HLS recording are not listed twice).
  * Symbolic links that lead outside the root are skipped.
  */
@@ -513,10 +516,10 @@ export async function listRecordings(root: string, followIdleMs = 10_000): Promi
       });
     }
     if (playlists.length > 0) return;
-    for (const f of files.filter((x) => x.name.toLowerCase().endsWith('.ts'))) {
+    for (const f of files.filter((x) => /\.(?:ts|mp4)$/i.test(x.name))) {
       out.push({
         path: rel(f.name),
-        kind: 'ts',
+        kind: f.name.toLowerCase().endsWith('.mp4') ? 'mp4' : 'ts',
         bytes: f.size,
         modified: f.mtime,
         live: now - f.mtime < followIdleMs,

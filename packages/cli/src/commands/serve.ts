@@ -17,8 +17,10 @@ export const serveCommand: Command = {
   help: `Usage: trackrec serve <dir> [options]
 
 Serves <dir> on http://127.0.0.1:<port>/ with a page that lists its recordings (HLS playlists
-and single .ts files) and plays any of them in the browser, finished or still growing: HLS with
-hls.js, MPEG-TS with mpegts.js, a growing .ts followed as it is written. Nothing outside <dir>
+and single .ts or .mp4 files) and plays any of them in the browser, finished or still growing:
+HLS (TS or fMP4 segments) with hls.js, MPEG-TS with mpegts.js, a growing .ts followed as it is
+written, an .mp4 in the browser's own <video> (a finished, progressive one is the sure case).
+Served types: .mp4 video/mp4, .m4s video/iso.segment, .ts video/mp2t. Nothing outside <dir>
 is served. Stops on Ctrl-C.
 
 Options:
