@@ -29,11 +29,12 @@
  * Prints tables, then one JSON line of figures and ratios.
  *
  * Run: node --expose-gc --import tsx packages/core/bench/recorder.bench.ts [--full]
- * Env: TRACKREC_BENCH_SECONDS (part 1 media seconds, 10), TRACKREC_BENCH_RUNS (3),
- *      TRACKREC_BENCH_PARTS (comma list of overhead,memory,realtime; all), TRACKREC_BENCH_K_SECONDS (12),
+ * Env: TRACKREC_BENCH_SECONDS (part 1 media seconds, 10), TRACKREC_BENCH_RUNS (5),
+ *      TRACKREC_BENCH_PARTS (comma list of overhead,memory,realtime; all), TRACKREC_BENCH_K_SECONDS (10),
  *      TRACKREC_BENCH_MEMORY_MIN (10, or 60 with --full), TRACKREC_BENCH_MAX_K (10).
- * Profiling the recorder alone: TRACKREC_BENCH_PROFILE=1 node --cpu-prof --import tsx … (runs only the
- * recorder → TS loop of part 1, RUNS × SECONDS of media; summarise with bench/profile-top.ts).
+ * Profiling: TRACKREC_BENCH_PROFILE=recorder (or =encoder) node --cpu-prof --import tsx … runs only
+ * the recorder → TS (or encode-only) loop of part 1, RUNS × SECONDS of media; compare the two profiles'
+ * main-thread time with bench/profile-top.ts (x264 itself runs on the libuv pool, outside the profile).
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -62,13 +63,13 @@ const H = 720;
 const FPS = 30;
 const FULL = process.argv.includes('--full');
 const SECONDS = Number(process.env.TRACKREC_BENCH_SECONDS ?? 10);
-const RUNS = Number(process.env.TRACKREC_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.TRACKREC_BENCH_RUNS ?? 5);
 const FRAMES = SECONDS * FPS;
 const MEMORY_MIN = Number(process.env.TRACKREC_BENCH_MEMORY_MIN ?? (FULL ? 60 : 10));
-const K_SECONDS = Number(process.env.TRACKREC_BENCH_K_SECONDS ?? 12);
+const K_SECONDS = Number(process.env.TRACKREC_BENCH_K_SECONDS ?? 10);
 const MAX_K = Number(process.env.TRACKREC_BENCH_MAX_K ?? 10);
 const PARTS = new Set((process.env.TRACKREC_BENCH_PARTS ?? 'overhead,memory,realtime').split(','));
-const PROFILE = process.env.TRACKREC_BENCH_PROFILE === '1';
+const PROFILE = process.env.TRACKREC_BENCH_PROFILE ?? '';
 /** Real time is kept when the encoder lag and the feeder's own lateness end at or below this. */
 const REALTIME_LAG_MS = 200;
 const dir = mkdtempSync(join(tmpdir(), 'trackrec-recorder-bench-'));
@@ -115,6 +116,20 @@ const audioFrame = (n: number) => ({
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+/**
+ * CPU seconds of the main thread (where the recorder's JavaScript runs: clock, queue, interleaver, muxer,
+ * sink writes) from /proc/self/task/<pid>/stat utime + stime (clock ticks of 10 ms); NaN off Linux.
+ * The rest of the process (libuv pool running x264, V8 helper threads) is total minus this.
+ */
+function mainThreadCpuS(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -131,6 +146,8 @@ const round = (x: number | null, digits: number) => (x === null ? null : Number(
 interface Result {
   name: string;
   cpuS: number;
+  /** Main-thread share of cpuS. */
+  mainS: number;
   wallS: number;
   bytes: number;
   peakRssMb: number;
@@ -142,6 +159,7 @@ async function encodeOnly(): Promise<Result> {
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuS();
   const t0 = performance.now();
   // What TrackRecording.#start opens for preset H264_720P_30, encoding { hardware: 'software', audioChannels: 2 }.
   const ve = await VideoEncoder.create({
@@ -167,6 +185,7 @@ async function encodeOnly(): Promise<Result> {
   return {
     name: 'encode only (floor)',
     cpuS: cpuSeconds(process.cpuUsage(c0)),
+    mainS: mainThreadCpuS() - m0,
     wallS: (performance.now() - t0) / 1000,
     bytes,
     peakRssMb: (peak - rss0) / 1e6,
@@ -179,6 +198,7 @@ async function recorder(hls: boolean, run: number | string): Promise<Result> {
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuS();
   const t0 = performance.now();
   const rec = new TrackRecording({
     outputDir: dir,
@@ -205,6 +225,7 @@ async function recorder(hls: boolean, run: number | string): Promise<Result> {
   return {
     name: hls ? 'TrackRecording → TS + HLS' : 'TrackRecording → TS',
     cpuS: cpuSeconds(process.cpuUsage(c0)),
+    mainS: mainThreadCpuS() - m0,
     wallS: (performance.now() - t0) / 1000,
     bytes: (info.file?.size ?? 0) + (info.segments?.size ?? 0),
     peakRssMb: (peak - rss0) / 1e6,
@@ -239,6 +260,7 @@ async function ffmpegCli(run: number): Promise<Result | null> {
   return {
     name: 'ffmpeg CLI (x264 1 thread) → TS',
     cpuS: (user ?? 0) + (sys ?? 0),
+    mainS: Number.NaN,
     wallS: (performance.now() - t0) / 1000,
     bytes: statSync(out).size,
     peakRssMb: (maxKb ?? 0) / 1000,
@@ -252,6 +274,8 @@ interface OverheadFigures {
   hls: number | null;
   ff: number | null;
   overheadPct: number;
+  overheadMainThreadPct: number;
+  overheadOtherThreadsPct: number;
   overheadHlsPct: number;
   overheadSpreadPct: [number, number];
   peakRssMb: number | null;
@@ -292,23 +316,31 @@ async function overhead(): Promise<OverheadFigures> {
   const pct = (row: (typeof rows)[number]) =>
     row.rs.map((r, i) => ((r.cpuS - (enc.rs[i] as Result).cpuS) / (enc.rs[i] as Result).cpuS) * 100);
   const tsPct = pct(ts);
+  // The same difference split by thread, as % of the encode-only total.
+  const mainPct = ts.rs.map(
+    (r, i) => ((r.mainS - (enc.rs[i] as Result).mainS) / (enc.rs[i] as Result).cpuS) * 100,
+  );
+  const restPct = tsPct.map((x, i) => x - (mainPct[i] as number));
   const hlsPct = pct(hls);
   const floor = enc.cpuPerMediaS;
   console.log(
     `\n## Overhead: ${SECONDS} s of 1280x720 @ ${FPS} fps + 48 kHz stereo AAC fed as fast as it goes, median of ${RUNS} interleaved runs\n`,
   );
   console.log(
-    '| pipeline | CPU-s per media-s | vs encode only | overhead % (per run) | wall s | output MB | memory MB* | frames dropped |',
+    '| pipeline | CPU-s per media-s | main thread CPU-s per media-s | vs encode only | overhead % (per run) | wall s | output MB | memory MB* | frames dropped |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const per = r === ts ? tsPct : r === hls ? hlsPct : null;
     console.log(
-      `| ${r.name} | ${r.cpuPerMediaS.toFixed(3)} | ${(r.cpuPerMediaS / floor).toFixed(3)} | ${per ? `${median(per).toFixed(1)} (${per.map((x) => x.toFixed(1)).join(', ')})` : '—'} | ${r.wallS.toFixed(2)} | ${r.mb.toFixed(2)} | ${r.peakRssMb.toFixed(1)} | ${r.dropped} |`,
+      `| ${r.name} | ${r.cpuPerMediaS.toFixed(3)} | ${(median(r.rs.map((x) => x.mainS)) / SECONDS).toFixed(3)} | ${(r.cpuPerMediaS / floor).toFixed(3)} | ${per ? `${median(per).toFixed(1)} (${per.map((x) => x.toFixed(1)).join(', ')})` : '—'} | ${r.wallS.toFixed(2)} | ${r.mb.toFixed(2)} | ${r.peakRssMb.toFixed(1)} | ${r.dropped} |`,
     );
   }
   console.log(
     "\n* in-process rows: peak RSS growth during the run; ffmpeg CLI: the child process's max RSS.",
+  );
+  console.log(
+    `overhead % = (recorder − encode only) / encode only CPU-s, median of per-run pairs; TS: ${median(tsPct).toFixed(1)} % = main thread ${median(mainPct).toFixed(1)} % + other threads ${median(restPct).toFixed(1)} % (medians of each).`,
   );
   return {
     floor,
@@ -316,6 +348,8 @@ async function overhead(): Promise<OverheadFigures> {
     hls: hls.cpuPerMediaS,
     ff: ff?.cpuPerMediaS ?? null,
     overheadPct: median(tsPct),
+    overheadMainThreadPct: median(mainPct),
+    overheadOtherThreadsPct: median(restPct),
     overheadHlsPct: median(hlsPct),
     overheadSpreadPct: [Math.min(...tsPct), Math.max(...tsPct)],
     peakRssMb: ts.peakRssMb,
@@ -330,6 +364,8 @@ interface MemoryFigures {
   minutes: number;
   wallS: number;
   rssGrowth10minMb: number | null;
+  /** Largest RSS growth over min 1 seen up to min 10 (RSS also shrinks when the allocator returns pages). */
+  rssMaxGrowth10minMb: number | null;
   heapGrowth10minMb: number | null;
   rssGrowth60minMb: number | null;
   heapGrowth60minMb: number | null;
@@ -392,6 +428,8 @@ async function memory(): Promise<MemoryFigures> {
     minutes: MEMORY_MIN,
     wallS,
     rssGrowth10minMb: growth(10, 'rss'),
+    rssMaxGrowth10minMb:
+      base && at(10) ? Math.max(...samples.filter((s) => s.minute <= 10).map((s) => s.rss - base.rss)) : null,
     heapGrowth10minMb: growth(10, 'heap'),
     rssGrowth60minMb: growth(60, 'rss'),
     heapGrowth60minMb: growth(60, 'heap'),
@@ -598,8 +636,9 @@ async function realtime(): Promise<KResult[]> {
 
 // ---- Main -------------------------------------------------------------------------------------------
 
-if (PROFILE) {
-  for (let run = 0; run < RUNS; run++) await recorder(false, `profile-${run}`);
+if (PROFILE === 'recorder' || PROFILE === 'encoder') {
+  for (let run = 0; run < RUNS; run++)
+    console.log(PROFILE === 'recorder' ? await recorder(false, `profile-${run}`) : await encodeOnly());
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
@@ -624,6 +663,8 @@ console.log(
     ffmpegCliCpuPerMediaS: round(ov?.ff ?? null, 4),
     overheadPct: round(ov?.overheadPct ?? null, 2),
     overheadHlsPct: round(ov?.overheadHlsPct ?? null, 2),
+    overheadMainThreadPct: round(ov?.overheadMainThreadPct ?? null, 2),
+    overheadOtherThreadsPct: round(ov?.overheadOtherThreadsPct ?? null, 2),
     overheadPctMin: round(ov?.overheadSpreadPct[0] ?? null, 2),
     overheadPctMax: round(ov?.overheadSpreadPct[1] ?? null, 2),
     recorderTsOverEncodeOnly: ov?.ts ? round(ov.ts / ov.floor, 4) : null,
@@ -638,6 +679,7 @@ console.log(
     memoryX264Preset: mem?.preset ?? null,
     memoryMinutes: mem?.minutes ?? null,
     rssGrowth10minMb: round(mem?.rssGrowth10minMb ?? null, 2),
+    rssMaxGrowth10minMb: round(mem?.rssMaxGrowth10minMb ?? null, 2),
     heapGrowth10minMb: round(mem?.heapGrowth10minMb ?? null, 2),
     rssGrowth60minMb: round(mem?.rssGrowth60minMb ?? null, 2),
     heapGrowth60minMb: round(mem?.heapGrowth60minMb ?? null, 2),
