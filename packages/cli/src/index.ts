@@ -32,13 +32,25 @@ export {
   resolveSegmentPath,
   UnsafeUriError,
 } from './m3u8.js';
+export {
+  formatMp4Probe,
+  type Mp4Context,
+  type Mp4Probe,
+  type Mp4TrackProbe,
+  newMp4Context,
+  probeMp4Bytes,
+  probeMp4File,
+} from './mp4-probe.js';
 export { type PlaylistProbe, probePlaylist, probeTsFile, type SegmentProbe } from './probe.js';
 export {
   detectHlsLayout,
   type HlsLayout,
   LayoutError,
   type LayoutHints,
+  Mp4RepairError,
+  repairFmp4HlsDir,
   repairHlsDir,
+  repairMp4File,
   repairTsFile,
   segmentDurationOf,
 } from './repair.js';
