@@ -1,7 +1,7 @@
 /**
  * The serve page in a real browser: Debian's chromium (software decoding, no GPU) driven by
  * playwright-core plays HLS through hls.js and MPEG-TS through mpegts.js, each finished and while it
- * is still being written. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
+ * is still being written, and a finished progressive MP4 in the page's plain <video> element. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
  */
 
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { FileSink, SegmentSink } from '@trackrec/node-writer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingServer, startServer } from '../src/server.js';
-import { mediaSteps, writeHlsRecording, writeTsRecording } from './helpers/media.js';
+import { mediaSteps, writeHlsRecording, writeMp4Recording, writeTsRecording } from './helpers/media.js';
 import { tempDir } from './helpers/tmp.js';
 import { CHROMIUM, executable, needTool, toolRuns } from './helpers/tools.js';
 
@@ -48,6 +48,7 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     needTool(hasChromium, CHROMIUM);
     const spec = { durationS: 4, width: WIDTH, height: HEIGHT, keyframeIntervalS: 1 };
     await writeTsRecording(join(root, 'finished.ts'), spec);
+    await writeMp4Recording(join(root, 'finished.mp4'), spec);
     await writeHlsRecording(join(root, 'room'), { ...spec, targetDuration: 1 });
     server = await startServer({ root, followIdleMs: 3000, log: (line) => requests.push(line) });
     browser = await chromium.launch({
@@ -109,7 +110,7 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     const rows = await page.$$eval('#recordings tr', (trs) =>
       trs.map((tr) => tr.firstElementChild?.textContent),
     );
-    expect(rows.sort()).toEqual(['finished.ts', 'room/playlist.m3u8']);
+    expect(rows.sort()).toEqual(['finished.mp4', 'finished.ts', 'room/playlist.m3u8']);
     await page.close();
   });
 
@@ -131,6 +132,18 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     expect(p.kind).toBe('ts');
     expect(p.videoWidth).toBe(WIDTH);
     expect(p.videoHeight).toBe(HEIGHT);
+    await page.close();
+  });
+
+  it('plays a finished progressive .mp4 in the plain <video> element', async () => {
+    const page = await browser.newPage();
+    const p = await playUntil(page, 'finished.mp4', 1.2);
+    expect(p.error).toBeNull();
+    expect(p.kind).toBe('mp4');
+    expect(p.currentTime).toBeGreaterThan(1.2);
+    expect(p.videoWidth).toBe(WIDTH);
+    expect(p.videoHeight).toBe(HEIGHT);
+    expect(requests.some((l) => /^GET \/media\/finished\.mp4 20[06]/.test(l))).toBe(true);
     await page.close();
   });
 

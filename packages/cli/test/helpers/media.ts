@@ -3,7 +3,9 @@
  * node-av (the muxer's cached fixtures), muxed by `@trackrec/muxer`, written by `@trackrec/node-writer`.
  */
 
-import { TsMuxer } from '@trackrec/muxer';
+import { writeFileSync } from 'node:fs';
+import { type EncodedPacket, type TrackOptions, TsMuxer } from '@trackrec/muxer';
+import { Fmp4Muxer, progressiveFromFragmented } from '@trackrec/muxer/mp4';
 import { FileSink, SegmentSink } from '@trackrec/node-writer';
 import { aacFixture, h264Fixture } from '../../../muxer/test/fixtures/encoded-media.js';
 
@@ -16,7 +18,13 @@ export interface MediaSpec {
   keyframeIntervalS?: number;
 }
 
-type Step = (mux: TsMuxer) => void;
+/** What the steps call: the TS and the fMP4 muxer alike. */
+interface Muxer {
+  addTrack(options: TrackOptions): number;
+  write(trackId: number, packet: EncodedPacket): void;
+}
+
+type Step = (mux: Muxer) => void;
 
 /** The muxer calls of a recording, in decode order across tracks (one call per encoded frame). */
 export async function mediaSteps(spec: MediaSpec): Promise<{ steps: Array<{ t: number; run: Step }> }> {
@@ -35,7 +43,7 @@ export async function mediaSteps(spec: MediaSpec): Promise<{ steps: Array<{ t: n
   const steps: Array<{ t: number; run: Step }> = [];
   // Tracks are created lazily on the first step so every recording gets its own ids.
   let ids: { v: number; a: number } | null = null;
-  const trackIds = (mux: TsMuxer): { v: number; a: number } => {
+  const trackIds = (mux: Muxer): { v: number; a: number } => {
     ids ??= {
       v: mux.addTrack({ codec: 'h264' }),
       a: mux.addTrack({ codec: 'aac', audioSpecificConfig: audio.audioSpecificConfig }),
@@ -60,6 +68,16 @@ export async function writeTsRecording(path: string, spec: MediaSpec): Promise<v
   for (const s of steps) s.run(mux);
   mux.close();
   sink.close();
+}
+
+/** Writes a progressive MP4: the fMP4 muxer's fragments rebuilt as one moov + mdat, as core does on a stop. */
+export async function writeMp4Recording(path: string, spec: MediaSpec): Promise<void> {
+  const { steps } = await mediaSteps(spec);
+  const chunks: Uint8Array[] = [];
+  const mux = new Fmp4Muxer({ sink: (chunk) => chunks.push(chunk.slice()) });
+  for (const s of steps) s.run(mux);
+  mux.close();
+  writeFileSync(path, progressiveFromFragmented(mux.sampleTable(), Buffer.concat(chunks)));
 }
 
 /**
