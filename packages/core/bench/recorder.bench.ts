@@ -456,6 +456,7 @@ FileSink.prototype.write = function write(this: FileSink, chunk: Uint8Array, inf
 const MATCH_US = 15_000;
 /** Frames rtc-node may lose between `captureFrame` and the stream (not the recorder's doing) and still count as real time. */
 const MAX_UPSTREAM_LOSS = 0.01;
+const AUDIO_LEAD_MS = Number(process.env.TRACKREC_BENCH_AUDIO_LEAD_MS ?? 20);
 
 /** Passes a stream through, noting each frame's rtc-node timestamp (µs, the monotonic clock of its capture). */
 async function* tap(
@@ -467,6 +468,16 @@ async function* tap(
     timestamps.push(Number(e.timestampUs));
     arrivals.push(hrUs());
     yield e;
+  }
+}
+
+/** Passes an audio stream through, noting when each frame reached the recorder's reader and the samples so far (pairs). */
+async function* tapAudio(stream: AudioStream, arrivals: number[]): AsyncGenerator<AudioFrame> {
+  let samples = 0;
+  for await (const f of stream) {
+    samples += f.samplesPerChannel;
+    arrivals.push(hrUs(), samples);
+    yield f;
   }
 }
 
@@ -485,6 +496,11 @@ interface KResult {
   latencies: number[];
   /** captureFrame → the recorder's reader got the frame, ms (rtc-node's share of the latency). */
   deliveries: number[];
+  /**
+   * AudioSource.captureFrame → the recorder's reader got the frame completing that sample, ms. Approximate:
+   * rtc-node delivers a few more 10 ms frames than captured (silence on underrun), which shifts the match.
+   */
+  audioDeliveries: number[];
   cpuPerRecordingPerMediaS: number;
 }
 
@@ -508,20 +524,36 @@ async function realtimeK(k: number): Promise<KResult> {
     const delivered: number[] = [];
     const arrived: number[] = [];
     rec.attachVideo(tap(new VideoStream(vt), delivered, arrived));
-    rec.attachAudio(new AudioStream(at, { sampleRate: 48_000, numChannels: 2 }));
-    rigs.push({ vs, vt, as, at, rec, path, captured: [] as number[], delivered, arrived });
+    const audioArrived: number[] = [];
+    rec.attachAudio(tapAudio(new AudioStream(at, { sampleRate: 48_000, numChannels: 2 }), audioArrived));
+    const audioCaptured: number[] = [];
+    rigs.push({
+      vs,
+      vt,
+      as,
+      at,
+      rec,
+      path,
+      captured: [] as number[],
+      delivered,
+      arrived,
+      audioCaptured,
+      audioArrived,
+    });
   }
   const frames = K_SECONDS * FPS;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   let feederLateMs = 0;
   const audioFeeds = rigs.map(async (r) => {
-    // 10 ms stereo frames, kept ≤ 50 ms ahead of the wall clock (the source queue allows 200 ms).
+    // 10 ms stereo frames, at most AUDIO_LEAD_MS ahead of the wall clock, as a microphone delivers them
+    // (the source queue would take 200 ms; every ms queued there delays audio and so the interleaved video).
     for (let n = 0; n < K_SECONDS * 100; n++) {
       const f = audioFrame(n);
+      r.audioCaptured.push(hrUs());
       await r.as.captureFrame(new AudioFrame(f.data.slice(), 48_000, 2, 480));
       const ahead = (n + 1) * 10 - (performance.now() - t0);
-      if (ahead > 50) await sleep(ahead - 50);
+      if (ahead > AUDIO_LEAD_MS) await sleep(ahead - AUDIO_LEAD_MS);
     }
   });
   for (let n = 0; n < frames; n++) {
@@ -549,11 +581,17 @@ async function realtimeK(k: number): Promise<KResult> {
   let notMatched = 0;
   let unmatched = 0;
   const deliveries: number[] = [];
+  const audioDeliveries: number[] = [];
   let lost = 0;
   for (const r of rigs) {
     const w = writeTimes.get(r.path) ?? [];
     writeTimes.delete(r.path);
     minWritten = Math.min(minWritten, w.length);
+    // Audio is matched by sample count: the frame that completes sample n against the capture holding it.
+    for (let i = 0; i + 1 < r.audioArrived.length; i += 2) {
+      const c = r.audioCaptured[Math.floor(((r.audioArrived[i + 1] as number) - 1) / 480)];
+      if (c !== undefined) audioDeliveries.push(((r.audioArrived[i] as number) - c) / 1000);
+    }
     upstreamLost += r.captured.length - r.delivered.length;
     const m = r.rec.metrics();
     minIn = Math.min(minIn, m.video?.framesIn ?? 0);
@@ -605,6 +643,7 @@ async function realtimeK(k: number): Promise<KResult> {
     upstreamLost,
     latencies,
     deliveries,
+    audioDeliveries,
     cpuPerRecordingPerMediaS: cpu / K_SECONDS / k,
   };
 }
@@ -615,16 +654,16 @@ async function realtime(): Promise<KResult[]> {
     `\n## Concurrent real-time recordings: K × (720p30 x264 veryfast + 48 kHz stereo AAC → TS), ${K_SECONDS} s each, fed by rtc-node local tracks\n`,
   );
   console.log(
-    '| K | real time kept | max encoder lag ms | feeder late ms | frames captured per rec / lost in rtc-node (all recs) / min written | dropped | late packets | CPU-s per rec per media-s | latency p50 ms | latency p99 ms | of which rtc-node delivery p50 ms |',
+    '| K | real time kept | max encoder lag ms | feeder late ms | frames captured per rec / lost in rtc-node (all recs) / min written | dropped | late packets | CPU-s per rec per media-s | latency p50 ms | latency p99 ms | of which rtc-node video delivery p50 ms | ≈ rtc-node audio delivery p50 ms |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (let k = 1; k <= MAX_K; k++) {
     const r = await realtimeK(k);
     results.push(r);
     const p50 = percentile(r.latencies, 50);
     const p99 = percentile(r.latencies, 99);
     console.log(
-      `| ${k} | ${r.kept ? 'yes' : `no (${r.why})`} | ${r.maxLagMs.toFixed(0)} | ${r.feederLateMs.toFixed(0)} | ${r.captured} / ${r.upstreamLost} / ${r.minWritten} | ${r.dropped} | ${r.late} | ${r.cpuPerRecordingPerMediaS.toFixed(3)} | ${p50?.toFixed(1) ?? '—'} | ${p99?.toFixed(1) ?? '—'} | ${percentile(r.deliveries, 50)?.toFixed(1) ?? '—'} |`,
+      `| ${k} | ${r.kept ? 'yes' : `no (${r.why})`} | ${r.maxLagMs.toFixed(0)} | ${r.feederLateMs.toFixed(0)} | ${r.captured} / ${r.upstreamLost} / ${r.minWritten} | ${r.dropped} | ${r.late} | ${r.cpuPerRecordingPerMediaS.toFixed(3)} | ${p50?.toFixed(1) ?? '—'} | ${p99?.toFixed(1) ?? '—'} | ${percentile(r.deliveries, 50)?.toFixed(1) ?? '—'} | ${percentile(r.audioDeliveries, 50)?.toFixed(1) ?? '—'} |`,
     );
     if (!r.kept) break;
   }
@@ -676,6 +715,7 @@ console.log(
     latencyP50Ms: round(k1 ? percentile(k1.latencies, 50) : null, 1),
     latencyP99Ms: round(k1 ? percentile(k1.latencies, 99) : null, 1),
     latencyRtcDeliveryP50Ms: round(k1 ? percentile(k1.deliveries, 50) : null, 1),
+    audioRtcDeliveryP50Ms: round(k1 ? percentile(k1.audioDeliveries, 50) : null, 1),
     memoryX264Preset: mem?.preset ?? null,
     memoryMinutes: mem?.minutes ?? null,
     rssGrowth10minMb: round(mem?.rssGrowth10minMb ?? null, 2),
