@@ -11,6 +11,7 @@ import {
   check,
   decode,
   decodedClean,
+  fdTargets,
   heapMb,
   openFds,
   rssMb,

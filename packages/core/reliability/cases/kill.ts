@@ -134,6 +134,7 @@ export async function killSweep(o: SuiteOptions): Promise<CaseResult> {
       unrepairedTsCleanDecode: `${runs.filter((r) => r.tsClean).length}/${n}`,
       maxTailLostMs: Math.max(...lostMs),
       maxTailLostHlsRepairedMs: Math.max(...hlsLostMs),
+      playlistsWithSegmentsBeforeRepair: `${runs.filter((r) => r.listed > 0).length}/${n}`,
       partialSegmentsRecovered: `${runs.filter((r) => r.repairedListed > r.listed).length}/${n}`,
       killTimesS: runs.map((r) => r.killS.toFixed(2)).join(' '),
     },
