@@ -1,13 +1,18 @@
 /**
  * Encoder adapter overhead: CPU seconds per second of media for `VideoEncoder` / `AudioEncoder` against
- * raw node-av (and raw @discordjs/opus) encoding the very same frames with the same settings in the same
- * process. Video: 1280×720 30 fps changing picture, libx264 veryfast, tune zerolatency, 1 thread, 3 Mb/s.
+ * FFmpeg's own code path (raw node-av, and raw @discordjs/opus) encoding the very same frames with the same
+ * settings in the same process. Video matrix: 640×360 (1 Mb/s), 1280×720 (3 Mb/s), 1920×1080 (4.5 Mb/s)
+ * × libx264 veryfast / ultrafast, 30 fps changing picture, tune zerolatency, main profile, 1 thread, CBR
+ * VBV, IDR every 2 s, I420 input; the adapter runs with its defaults (offload on the libuv pool).
+ * 720p veryfast also measures the synchronous adapter, RGBA input (+ conversion) and the conversion alone.
  * Audio: 48 kHz stereo, AAC-LC 128 kb/s and Opus 96 kb/s, fed as 10 ms rtc-node frames.
  *
- * Run: `node --import tsx packages/encoder/bench/encoder.bench.ts`. Prints a table, then as its last line
- * one JSON object. CPU time is process-wide (`process.cpuUsage`, includes libuv pool threads); medians of
- * TRACKREC_BENCH_RUNS runs (default 3) after one warm-up. TRACKREC_BENCH_SECONDS sets the video length
- * (default 3 s).
+ * Run: `node --expose-gc --import tsx packages/encoder/bench/encoder.bench.ts`. Prints a table, then as
+ * its last line one JSON object; `overheadRatio` is the worst adapter/raw CPU ratio over all cells (goal
+ * ≤ 1.05). CPU time is process-wide (`process.cpuUsage`, includes libuv pool threads). Raw and adapter runs
+ * alternate after one warm-up each, medians of TRACKREC_BENCH_RUNS runs (default 5); TRACKREC_BENCH_SECONDS
+ * sets the video length per cell (default 3 s); TRACKREC_BENCH_SYNC_ALL=1 adds the synchronous adapter to
+ * every cell (diagnosis: thread-pool hop versus adapter work).
  */
 import { createRequire } from 'node:module';
 import type { OpusEncoder as OpusEncoderType } from '@discordjs/opus';
@@ -25,16 +30,18 @@ import {
   FF_ENCODER_LIBX264,
 } from 'node-av/constants';
 import { Codec, CodecContext, Dictionary, Frame, Log, Packet, Rational } from 'node-av/lib';
-import { AudioEncoder, silentLogger, VideoEncoder } from '../src/index.js';
+import { AudioEncoder, silentLogger, VideoEncoder, type X264Preset } from '../src/index.js';
 import { movingI420, movingRgba, sineFrame } from '../test/helpers.js';
 
-const RUNS = Number(process.env.TRACKREC_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.TRACKREC_BENCH_RUNS ?? 5);
 const SECONDS = Number(process.env.TRACKREC_BENCH_SECONDS ?? 3);
-const W = 1280;
-const H = 720;
+/** Also measure the synchronous adapter (`offload: false`) in every cell, not only 720p veryfast. */
+const SYNC_ALL = process.env.TRACKREC_BENCH_SYNC_ALL === '1';
 const FPS = 30;
+const GOP = 2 * FPS;
 const AUDIO_SECONDS = 10;
 Log.setLevel(AV_LOG_ERROR);
+const gc = (globalThis as { gc?: () => void }).gc;
 
 interface Measure {
   cpuS: number;
@@ -43,6 +50,7 @@ interface Measure {
 }
 
 async function measure(run: () => Promise<number>): Promise<Measure> {
+  gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const bytes = await run();
@@ -51,12 +59,17 @@ async function measure(run: () => Promise<number>): Promise<Measure> {
   return { cpuS: (cpu.user + cpu.system) / 1e6, wallS, bytes };
 }
 
-async function median(run: () => Promise<number>): Promise<Measure> {
-  await measure(run);
-  const all: Measure[] = [];
-  for (let i = 0; i < RUNS; i++) all.push(await measure(run));
-  all.sort((a, b) => a.cpuS - b.cpuS);
-  return all[Math.floor(all.length / 2)]!;
+function medianOf(all: Measure[]): Measure {
+  const sorted = [...all].sort((a, b) => a.cpuS - b.cpuS);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** One warm-up each, then the contenders take turns, so drift (thermal, neighbours) hits all alike. */
+async function interleaved(runs: (() => Promise<number>)[]): Promise<Measure[]> {
+  for (const run of runs) await measure(run);
+  const all: Measure[][] = runs.map(() => []);
+  for (let i = 0; i < RUNS; i++) for (const [k, run] of runs.entries()) all[k]!.push(await measure(run));
+  return all.map(medianOf);
 }
 
 function ok(ret: number): number {
@@ -64,82 +77,122 @@ function ok(ret: number): number {
   return ret;
 }
 
-// Same frames for every contender: packed I420 as rtc-node delivers it, and RGBA for the conversion path.
-const frameCount = Math.round(SECONDS * FPS);
-const i420 = Array.from({ length: frameCount }, (_, i) => movingI420(W, H, i));
-const rgba = Array.from({ length: frameCount }, (_, i) => movingRgba(W, H, i));
-
-/** Raw node-av: the same libx264 settings, one reused frame, synchronous send/receive. */
-async function rawVideo(): Promise<number> {
-  const codec = Codec.findEncoderByName(FF_ENCODER_LIBX264)!;
-  const ctx = new CodecContext();
-  ctx.allocContext3(codec);
-  ctx.width = W;
-  ctx.height = H;
-  ctx.timeBase = new Rational(1, 90_000);
-  ctx.framerate = new Rational(FPS, 1);
-  ctx.pixelFormat = AV_PIX_FMT_YUV420P;
-  ctx.bitRate = 3_000_000n;
-  ctx.rcMaxRate = 3_000_000n;
-  ctx.rcBufferSize = 3_000_000;
-  ctx.gopSize = 60;
-  ctx.maxBFrames = 0;
-  ctx.threadCount = 1;
-  ctx.colorRange = AVCOL_RANGE_MPEG;
-  ctx.colorSpace = AVCOL_SPC_SMPTE170M;
-  ctx.sampleAspectRatio = new Rational(1, 1);
-  const dict = Dictionary.fromObject({
-    preset: 'veryfast',
-    tune: 'zerolatency',
-    profile: 'main',
-    'forced-idr': '1',
-    'x264-params': 'scenecut=0',
-  });
-  ok(await ctx.open2(codec, dict));
-  const frame = new Frame();
-  frame.alloc();
-  frame.format = AV_PIX_FMT_YUV420P;
-  frame.width = W;
-  frame.height = H;
-  ok(frame.allocBuffer());
-  const pkt = new Packet();
-  pkt.alloc();
-  let bytes = 0;
-  const ySize = W * H;
-  const cSize = (W / 2) * (H / 2);
-  for (let i = 0; i < frameCount; i++) {
-    ok(frame.makeWritable());
-    const [y, u, v] = frame.data!;
-    const src = i420[i]!;
-    y!.set(src.subarray(0, ySize));
-    u!.set(src.subarray(ySize, ySize + cSize));
-    v!.set(src.subarray(ySize + cSize));
-    frame.pts = BigInt(Math.round((i * 90_000) / FPS));
-    ok(ctx.sendFrameSync(frame));
-    for (;;) {
-      const ret = ctx.receivePacketSync(pkt);
-      if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) break;
-      ok(ret);
-      bytes += pkt.size;
-      pkt.unref();
-    }
-  }
-  ctx.freeContext();
-  frame.free();
-  pkt.free();
-  dict.free();
-  return bytes;
+interface Size {
+  label: string;
+  w: number;
+  h: number;
+  bitrate: number;
 }
 
-function adapterVideo(offload: boolean, input: 'i420' | 'rgba'): () => Promise<number> {
+const SIZES: Size[] = [
+  { label: '360', w: 640, h: 360, bitrate: 1_000_000 },
+  { label: '720', w: 1280, h: 720, bitrate: 3_000_000 },
+  { label: '1080', w: 1920, h: 1080, bitrate: 4_500_000 },
+];
+const X264_PRESETS: X264Preset[] = ['veryfast', 'ultrafast'];
+const frameCount = Math.round(SECONDS * FPS);
+
+/**
+ * The same frames for every contender of a size. Motion plays forward then back over half the frames
+ * (smooth, no jump), which keeps a 1080p picture set near 100 MB instead of one buffer per frame.
+ */
+function pictures(size: Size, make: (w: number, h: number, t: number) => Uint8Array): Uint8Array[] {
+  const unique = Math.max(1, Math.ceil(frameCount / 2) + 1);
+  const made = Array.from({ length: unique }, (_, t) => make(size.w, size.h, t));
+  const period = Math.max(1, 2 * (unique - 1));
+  return Array.from({ length: frameCount }, (_, i) => {
+    const p = i % period;
+    return made[p < unique ? p : period - p]!;
+  });
+}
+
+/** Raw node-av: the adapter's libx264 settings, one reused frame, synchronous send/receive. */
+function rawVideo(size: Size, preset: X264Preset, frames: Uint8Array[]): () => Promise<number> {
   return async () => {
-    const enc = await VideoEncoder.create({ hardware: 'software', offload, logger: silentLogger });
+    const { w: W, h: H } = size;
+    const codec = Codec.findEncoderByName(FF_ENCODER_LIBX264)!;
+    const ctx = new CodecContext();
+    ctx.allocContext3(codec);
+    ctx.width = W;
+    ctx.height = H;
+    ctx.timeBase = new Rational(1, 90_000);
+    ctx.framerate = new Rational(FPS, 1);
+    ctx.pixelFormat = AV_PIX_FMT_YUV420P;
+    ctx.bitRate = BigInt(size.bitrate);
+    ctx.rcMaxRate = BigInt(size.bitrate);
+    ctx.rcBufferSize = size.bitrate;
+    ctx.gopSize = GOP;
+    ctx.maxBFrames = 0;
+    ctx.threadCount = 1;
+    ctx.colorRange = AVCOL_RANGE_MPEG;
+    ctx.colorSpace = AVCOL_SPC_SMPTE170M;
+    ctx.sampleAspectRatio = new Rational(1, 1);
+    const dict = Dictionary.fromObject({
+      preset,
+      tune: 'zerolatency',
+      profile: 'main',
+      'forced-idr': '1',
+      'x264-params': `scenecut=0:keyint_min=${GOP}`,
+    });
+    ok(await ctx.open2(codec, dict));
+    const frame = new Frame();
+    frame.alloc();
+    frame.format = AV_PIX_FMT_YUV420P;
+    frame.width = W;
+    frame.height = H;
+    ok(frame.allocBuffer());
+    const pkt = new Packet();
+    pkt.alloc();
+    let bytes = 0;
+    const ySize = W * H;
+    const cSize = (W / 2) * (H / 2);
+    for (let i = 0; i < frameCount; i++) {
+      ok(frame.makeWritable());
+      const [y, u, v] = frame.data!;
+      const src = frames[i]!;
+      y!.set(src.subarray(0, ySize));
+      u!.set(src.subarray(ySize, ySize + cSize));
+      v!.set(src.subarray(ySize + cSize));
+      frame.pts = BigInt(Math.round((i * 90_000) / FPS));
+      ok(ctx.sendFrameSync(frame));
+      for (;;) {
+        const ret = ctx.receivePacketSync(pkt);
+        if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) break;
+        ok(ret);
+        bytes += pkt.size;
+        pkt.unref();
+      }
+    }
+    ctx.freeContext();
+    frame.free();
+    pkt.free();
+    dict.free();
+    return bytes;
+  };
+}
+
+function adapterVideo(
+  size: Size,
+  preset: X264Preset,
+  frames: Uint8Array[],
+  input: 'i420' | 'rgba',
+  offload?: boolean,
+): () => Promise<number> {
+  const type = input === 'i420' ? VideoBufferType.I420 : VideoBufferType.RGBA;
+  return async () => {
+    const enc = await VideoEncoder.create({
+      hardware: 'software',
+      width: size.w,
+      height: size.h,
+      fps: FPS,
+      bitrate: size.bitrate,
+      x264Preset: preset,
+      logger: silentLogger,
+      ...(offload === undefined ? {} : { offload }),
+    });
     let bytes = 0;
     for (let i = 0; i < frameCount; i++) {
-      const frame =
-        input === 'i420'
-          ? new VideoFrame(i420[i]!, W, H, VideoBufferType.I420)
-          : new VideoFrame(rgba[i]!, W, H, VideoBufferType.RGBA);
+      const frame = new VideoFrame(frames[i]!, size.w, size.h, type);
       for (const p of await enc.encode(frame, Math.round((i * 1e6) / FPS))) bytes += p.data.byteLength;
     }
     await enc.close();
@@ -181,6 +234,16 @@ async function rawAac(): Promise<number> {
       planes[1]![k * 480 + s] = f[s * 2 + 1]! / 32768;
     }
   });
+  const drain = (): number => {
+    let n = 0;
+    for (;;) {
+      const ret = ctx.receivePacketSync(pkt);
+      if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) return n;
+      ok(ret);
+      n += pkt.size;
+      pkt.unref();
+    }
+  };
   let bytes = 0;
   for (let at = 0; at + 1024 <= total; at += 1024) {
     ok(frame.makeWritable());
@@ -190,14 +253,11 @@ async function rawAac(): Promise<number> {
     }
     frame.pts = BigInt(at);
     ok(ctx.sendFrameSync(frame));
-    for (;;) {
-      const ret = ctx.receivePacketSync(pkt);
-      if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) break;
-      ok(ret);
-      bytes += pkt.size;
-      pkt.unref();
-    }
+    bytes += drain();
   }
+  // Flush the encoder's delayed frames, as `AudioEncoder.flush()` does.
+  ok(ctx.sendFrameSync(null));
+  bytes += drain();
   ctx.freeContext();
   frame.free();
   pkt.free();
@@ -234,26 +294,56 @@ function adapterAudio(codec: 'aac' | 'opus'): () => Promise<number> {
 }
 
 const rows: [string, number, Measure][] = [];
-async function bench(name: string, mediaS: number, run: () => Promise<number>): Promise<Measure> {
-  const m = await median(run);
-  rows.push([name, mediaS, m]);
-  return m;
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+const per = (m: Measure, s: number) => round(m.cpuS / s, 5);
+const cells: Record<string, { raw: number; adapter: number; ratio: number }> = {};
+const extras: Record<string, number> = {};
+
+for (const size of SIZES) {
+  const i420 = pictures(size, movingI420);
+  for (const preset of X264_PRESETS) {
+    const name = `${size.w}x${size.h} ${preset}`;
+    const extra = size.label === '720' && preset === 'veryfast';
+    const rgba = extra ? pictures(size, movingRgba) : [];
+    const runs = [rawVideo(size, preset, i420), adapterVideo(size, preset, i420, 'i420')];
+    if (extra || SYNC_ALL) runs.push(adapterVideo(size, preset, i420, 'i420', false));
+    if (extra) {
+      runs.push(adapterVideo(size, preset, rgba, 'rgba'));
+      runs.push(async () => {
+        let bytes = 0;
+        for (const d of rgba)
+          bytes += new VideoFrame(d, size.w, size.h, VideoBufferType.RGBA).convert(VideoBufferType.I420).data
+            .length;
+        return bytes / 1e3; // not a bitstream: keeps the kb/s column small
+      });
+    }
+    const [raw, adapter, sync, viaRgba, convert] = await interleaved(runs);
+    rows.push([`${name}: node-av raw libx264 (sync)`, SECONDS, raw!]);
+    rows.push([`${name}: VideoEncoder I420 (default, offload)`, SECONDS, adapter!]);
+    cells[`v${size.label}_${preset}`] = {
+      raw: per(raw!, SECONDS),
+      adapter: per(adapter!, SECONDS),
+      ratio: round(adapter!.cpuS / raw!.cpuS, 3),
+    };
+    if (sync) {
+      rows.push([`${name}: VideoEncoder I420, offload=false`, SECONDS, sync]);
+      extras[`v${size.label}_${preset}_syncRatio`] = round(sync.cpuS / raw!.cpuS, 3);
+    }
+    if (viaRgba && convert) {
+      rows.push([`${name}: VideoEncoder RGBA (+convert), offload`, SECONDS, viaRgba]);
+      rows.push([`${name}: rtc-node convert RGBA->I420 alone`, SECONDS, convert]);
+      extras.v720_veryfast_rgba = per(viaRgba, SECONDS);
+      extras.v720_veryfast_rgbaConvertAlone = per(convert, SECONDS);
+    }
+  }
 }
 
-const vRaw = await bench('node-av raw libx264 (sync)', SECONDS, rawVideo);
-const vSync = await bench('VideoEncoder I420, offload=false', SECONDS, adapterVideo(false, 'i420'));
-const vPool = await bench('VideoEncoder I420, offload=true', SECONDS, adapterVideo(true, 'i420'));
-const vRgba = await bench('VideoEncoder RGBA (+convert), offload=true', SECONDS, adapterVideo(true, 'rgba'));
-const vConvert = await bench('rtc-node convert RGBA->I420 alone', SECONDS, async () => {
-  let bytes = 0;
-  for (const d of rgba)
-    bytes += new VideoFrame(d, W, H, VideoBufferType.RGBA).convert(VideoBufferType.I420).data.length;
-  return bytes / 1e3; // not a bitstream: keeps the kb/s column small
-});
-const aRaw = await bench('node-av raw aac (sync, pre-converted)', AUDIO_SECONDS, rawAac);
-const aAdapter = await bench('AudioEncoder aac', AUDIO_SECONDS, adapterAudio('aac'));
-const oRaw = await bench('@discordjs/opus raw', AUDIO_SECONDS, rawOpus);
-const oAdapter = await bench('AudioEncoder opus', AUDIO_SECONDS, adapterAudio('opus'));
+const [aRaw, aAdapter] = await interleaved([rawAac, adapterAudio('aac')]);
+rows.push(['node-av raw aac (sync, pre-converted)', AUDIO_SECONDS, aRaw!]);
+rows.push(['AudioEncoder aac', AUDIO_SECONDS, aAdapter!]);
+const [oRaw, oAdapter] = await interleaved([rawOpus, adapterAudio('opus')]);
+rows.push(['@discordjs/opus raw', AUDIO_SECONDS, oRaw!]);
+rows.push(['AudioEncoder opus', AUDIO_SECONDS, oAdapter!]);
 
 console.log('| contender | CPU-s per media-s | wall-s per media-s | kb/s |');
 console.log('|---|---|---|---|');
@@ -263,24 +353,21 @@ for (const [name, mediaS, m] of rows) {
     `| ${name} | ${(m.cpuS / mediaS).toFixed(4)} | ${(m.wallS / mediaS).toFixed(4)} | ${kbps.toFixed(0)} |`,
   );
 }
-const per = (m: Measure, s: number) => Number((m.cpuS / s).toFixed(5));
+const maxVideoRatio = Math.max(...Object.values(cells).map((c) => c.ratio));
+const aacRatio = round(aAdapter!.cpuS / aRaw!.cpuS, 3);
+const opusRatio = round(oAdapter!.cpuS / oRaw!.cpuS, 3);
 console.log(
   JSON.stringify({
-    video720p30_cpuPerMediaS: {
-      raw: per(vRaw, SECONDS),
-      adapterSync: per(vSync, SECONDS),
-      adapterOffload: per(vPool, SECONDS),
-      adapterRgba: per(vRgba, SECONDS),
-      rtcConvertAlone: per(vConvert, SECONDS),
-    },
-    videoAdapterOverRaw: {
-      sync: Number((vSync.cpuS / vRaw.cpuS).toFixed(3)),
-      offload: Number((vPool.cpuS / vRaw.cpuS).toFixed(3)),
-    },
-    aac_cpuPerMediaS: { raw: per(aRaw, AUDIO_SECONDS), adapter: per(aAdapter, AUDIO_SECONDS) },
-    opus_cpuPerMediaS: { raw: per(oRaw, AUDIO_SECONDS), adapter: per(oAdapter, AUDIO_SECONDS) },
-    aacAdapterOverRaw: Number((aAdapter.cpuS / aRaw.cpuS).toFixed(3)),
-    opusAdapterOverRaw: Number((oAdapter.cpuS / oRaw.cpuS).toFixed(3)),
+    mediaSecondsPerCell: SECONDS,
+    runs: RUNS,
+    ...cells,
+    ...extras,
+    aac: { raw: per(aRaw!, AUDIO_SECONDS), adapter: per(aAdapter!, AUDIO_SECONDS), ratio: aacRatio },
+    opus: { raw: per(oRaw!, AUDIO_SECONDS), adapter: per(oAdapter!, AUDIO_SECONDS), ratio: opusRatio },
+    maxVideoRatio,
+    aacRatio,
+    opusRatio,
+    overheadRatio: Math.max(maxVideoRatio, aacRatio, opusRatio),
   }),
 );
 process.exit(0);
