@@ -14,7 +14,6 @@ import {
   ADTS_HEADER_SIZE,
   checkAdtsFrames,
   checkRawAacFrame,
-  parseAudioSpecificConfig,
   writeAdtsHeader,
 } from './adts.js';
 import {
@@ -32,12 +31,11 @@ import {
   AUD_NAL,
   accessUnitScan,
   lengthPrefixedToAnnexB,
-  parseAvcC,
   sameBytes,
   scanAccessUnit,
 } from './h264.js';
 import { opusControlHeaderSize, opusDescriptors, opusPacketSamples, writeOpusControlHeader } from './opus.js';
-import { checkPacket } from './packet-input.js';
+import { checkPacket, checkTrackOptions } from './packet-input.js';
 import {
   type FirstPacketFields,
   PES_HEADER_PTS,
@@ -51,6 +49,8 @@ import { toTicks90k } from './timestamp.js';
 import { PAYLOAD_ONLY, type PidState, pidState, writePcrOnlyPacket } from './ts-packet.js';
 import type { ChunkInfo, EncodedPacket, TrackCodec, TrackOptions, TsMuxerOptions, TsSink } from './types.js';
 
+/** Opus pre-skip goes out as start_trim (13 bits) spread over the first packets; 4 full trims at most. */
+const MAX_OPUS_PRE_SKIP = 0x1fff * 4;
 /** A PCR gap longer than this is not filled packet by packet: the PCR jumps with discontinuity_indicator. */
 const MAX_FILLED_PCR_GAP = 10 * CLOCK_90KHZ;
 /** An audio PES must keep PES_packet_length within 16 bits (3 + 5 header bytes + payload). */
@@ -202,63 +202,17 @@ export class TsMuxer {
    */
   addTrack(options: TrackOptions): number {
     if (this.patPacket) throw new TypeError('tracks must be added before the first write');
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('track options must be an object');
+    const checked = checkTrackOptions(options, MAX_OPUS_PRE_SKIP);
     const id = this.tracks.length;
     const pid = FIRST_ES_PID + id;
-    let timescale: number;
-    let descriptors: Uint8Array = new Uint8Array(0);
-    let lengthSize = 0;
-    let parameterSets: Uint8Array | null = null;
-    let aac: AacConfig | null = null;
-    let channelCount = 0;
-    let preSkip = 0;
-    switch (options.codec) {
-      case 'h264':
-        timescale = CLOCK_90KHZ;
-        if (options.avcC !== undefined) {
-          if (!(options.avcC instanceof Uint8Array)) throw new TypeError('options.avcC must be a Uint8Array');
-          const config = parseAvcC(options.avcC);
-          lengthSize = config.lengthSize;
-          parameterSets = config.parameterSets.length > 0 ? config.parameterSets : null;
-        }
-        break;
-      case 'aac':
-        if (options.audioSpecificConfig !== undefined) {
-          if (!(options.audioSpecificConfig instanceof Uint8Array)) {
-            throw new TypeError('options.audioSpecificConfig must be a Uint8Array');
-          }
-          aac = parseAudioSpecificConfig(options.audioSpecificConfig);
-          timescale = aac.sampleRate;
-        } else {
-          timescale = 0; // ADTS input: the rate comes from the first header unless given
-        }
-        break;
-      case 'opus':
-        channelCount = options.channelCount;
-        if (!Number.isInteger(channelCount) || channelCount < 1 || channelCount > 8) {
-          throw new RangeError('options.channelCount must be an integer from 1 to 8');
-        }
-        preSkip = options.preSkip ?? 0;
-        if (!Number.isInteger(preSkip) || preSkip < 0 || preSkip > 0x1fff * 4) {
-          throw new RangeError('options.preSkip must be an integer from 0 to 32764');
-        }
-        timescale = 48_000;
-        descriptors = opusDescriptors(channelCount);
-        break;
-      default:
-        throw new TypeError(`options.codec must be 'h264', 'aac' or 'opus'`);
-    }
-    if (options.timescale !== undefined) {
-      if (!Number.isInteger(options.timescale) || options.timescale <= 0) {
-        throw new RangeError('options.timescale must be a positive integer');
-      }
-      timescale = options.timescale;
-    } else if (timescale === 0) {
-      throw new TypeError(
-        'options.timescale is required for AAC given as ADTS (or pass audioSpecificConfig)',
-      );
-    }
+    const timescale = checked.inputTimescale;
+    const lengthSize = checked.avc?.lengthSize ?? 0;
+    const parameterSets =
+      checked.avc !== null && checked.avc.parameterSets.length > 0 ? checked.avc.parameterSets : null;
+    const aac = checked.aac;
+    const channelCount = checked.channelCount;
+    const preSkip = checked.preSkip;
+    const descriptors = options.codec === 'opus' ? opusDescriptors(channelCount) : new Uint8Array(0);
     const video = options.codec === 'h264';
     const track: Track = {
       id,

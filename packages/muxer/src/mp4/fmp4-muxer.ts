@@ -12,11 +12,11 @@
  * codec duration (audio), and the next fragment's `tfdt` keeps decode times exact.
  */
 
-import { checkAdtsFrames, parseAudioSpecificConfig } from '../adts.js';
+import { checkAdtsFrames } from '../adts.js';
 import { MuxerInputError } from '../errors.js';
 import { parseAvcC, sameBytes } from '../h264.js';
 import { opusPacketSamples } from '../opus.js';
-import { checkPacket } from '../packet-input.js';
+import { checkPacket, checkTrackOptions } from '../packet-input.js';
 import type { EncodedPacket, TrackCodec, TrackOptions } from '../types.js';
 import {
   type AvcSampleScan,
@@ -186,66 +186,22 @@ export class Fmp4Muxer {
    */
   addTrack(options: TrackOptions): number {
     if (this.started) throw new TypeError('tracks must be added before the first write');
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('track options must be an object');
+    const checked = checkTrackOptions(options, 0xffff); // dOps PreSkip is 16 bits
     const id = this.tracks.length;
-    let inputTimescale = 0;
-    let timescale = 0;
-    let lengthSize = 0;
+    const inputTimescale = checked.inputTimescale;
+    // Media timescale: 90 kHz for video, the sample rate for audio (ADTS: from its first header).
+    let timescale = options.codec === 'h264' ? TICKS_90K : options.codec === 'opus' ? 48_000 : 0;
+    const lengthSize = checked.avc?.lengthSize ?? 0;
     let sps: Uint8Array[] = [];
     let pps: Uint8Array[] = [];
+    if (checked.avc !== null) ({ sps, pps } = splitParameterSets(checked.avc.parameterSets));
     let asc: Uint8Array | null = null;
-    let channelCount = 0;
-    let preSkip = 0;
-    switch (options.codec) {
-      case 'h264':
-        timescale = TICKS_90K;
-        inputTimescale = TICKS_90K;
-        if (options.avcC !== undefined) {
-          if (!(options.avcC instanceof Uint8Array)) throw new TypeError('options.avcC must be a Uint8Array');
-          const config = parseAvcC(options.avcC);
-          lengthSize = config.lengthSize;
-          const sets = splitParameterSets(config.parameterSets);
-          sps = sets.sps;
-          pps = sets.pps;
-        }
-        break;
-      case 'aac':
-        if (options.audioSpecificConfig !== undefined) {
-          if (!(options.audioSpecificConfig instanceof Uint8Array)) {
-            throw new TypeError('options.audioSpecificConfig must be a Uint8Array');
-          }
-          const config = parseAudioSpecificConfig(options.audioSpecificConfig);
-          asc = options.audioSpecificConfig.slice();
-          timescale = config.sampleRate;
-          inputTimescale = config.sampleRate;
-          channelCount = config.channelConfiguration === 7 ? 8 : config.channelConfiguration;
-        }
-        break;
-      case 'opus':
-        channelCount = options.channelCount;
-        if (!Number.isInteger(channelCount) || channelCount < 1 || channelCount > 8) {
-          throw new RangeError('options.channelCount must be an integer from 1 to 8');
-        }
-        preSkip = options.preSkip ?? 0;
-        if (!Number.isInteger(preSkip) || preSkip < 0 || preSkip > 0xffff) {
-          throw new RangeError('options.preSkip must be an integer from 0 to 65535');
-        }
-        timescale = 48_000;
-        inputTimescale = 48_000;
-        break;
-      default:
-        throw new TypeError(`options.codec must be 'h264', 'aac' or 'opus'`);
-    }
-    if (options.timescale !== undefined) {
-      if (!Number.isInteger(options.timescale) || options.timescale <= 0) {
-        throw new RangeError('options.timescale must be a positive integer');
-      }
-      inputTimescale = options.timescale;
-    } else if (inputTimescale === 0) {
-      throw new TypeError(
-        'options.timescale is required for AAC given as ADTS (or pass audioSpecificConfig)',
-      );
+    let channelCount = checked.channelCount;
+    const preSkip = checked.preSkip;
+    if (checked.aac !== null && options.codec === 'aac' && options.audioSpecificConfig !== undefined) {
+      asc = options.audioSpecificConfig.slice();
+      timescale = checked.aac.sampleRate;
+      channelCount = checked.aac.channelConfiguration === 7 ? 8 : checked.aac.channelConfiguration;
     }
     const video = options.codec === 'h264';
     const track: Track = {
