@@ -3,7 +3,8 @@
  * FFmpeg's own code path (raw node-av, and raw @discordjs/opus) encoding the very same frames with the same
  * settings in the same process. Video matrix: 640×360 (1 Mb/s), 1280×720 (3 Mb/s), 1920×1080 (4.5 Mb/s)
  * × libx264 veryfast / ultrafast, 30 fps changing picture, tune zerolatency, main profile, 1 thread, CBR
- * VBV, IDR every 2 s, I420 input; the adapter runs with its defaults (offload on the libuv pool).
+ * VBV, IDR every 2 s, I420 input; the adapter runs with its defaults (`offload: 'auto'`), and every cell
+ * also measures `offload: true` (every frame through the libuv pool: the thread hand-off's price).
  * 720p veryfast also measures the synchronous adapter, RGBA input (+ conversion) and the conversion alone.
  * Audio: 48 kHz stereo, AAC-LC 128 kb/s and Opus 96 kb/s, fed as 10 ms rtc-node frames.
  *
@@ -147,7 +148,7 @@ function rawVideo(size: Size, preset: X264Preset, frames: Uint8Array[]): () => P
     const ySize = W * H;
     const cSize = (W / 2) * (H / 2);
     for (let i = 0; i < frameCount; i++) {
-      ok(frame.makeWritable());
+      if (!frame.isWritable) ok(frame.makeWritable());
       const [y, u, v] = frame.data!;
       const src = frames[i]!;
       y!.set(src.subarray(0, ySize));
@@ -176,7 +177,7 @@ function adapterVideo(
   preset: X264Preset,
   frames: Uint8Array[],
   input: 'i420' | 'rgba',
-  offload?: boolean,
+  offload?: boolean | 'auto',
 ): () => Promise<number> {
   const type = input === 'i420' ? VideoBufferType.I420 : VideoBufferType.RGBA;
   return async () => {
@@ -246,7 +247,7 @@ async function rawAac(): Promise<number> {
   };
   let bytes = 0;
   for (let at = 0; at + 1024 <= total; at += 1024) {
-    ok(frame.makeWritable());
+    if (!frame.isWritable) ok(frame.makeWritable());
     const data = frame.data!;
     for (let c = 0; c < 2; c++) {
       data[c]!.set(new Uint8Array(planes[c]!.buffer, at * 4, 4096));
@@ -305,7 +306,11 @@ for (const size of SIZES) {
     const name = `${size.w}x${size.h} ${preset}`;
     const extra = size.label === '720' && preset === 'veryfast';
     const rgba = extra ? pictures(size, movingRgba) : [];
-    const runs = [rawVideo(size, preset, i420), adapterVideo(size, preset, i420, 'i420')];
+    const runs = [
+      rawVideo(size, preset, i420),
+      adapterVideo(size, preset, i420, 'i420'),
+      adapterVideo(size, preset, i420, 'i420', true),
+    ];
     if (extra || SYNC_ALL) runs.push(adapterVideo(size, preset, i420, 'i420', false));
     if (extra) {
       runs.push(adapterVideo(size, preset, rgba, 'rgba'));
@@ -317,9 +322,11 @@ for (const size of SIZES) {
         return bytes / 1e3; // not a bitstream: keeps the kb/s column small
       });
     }
-    const [raw, adapter, sync, viaRgba, convert] = await interleaved(runs);
+    const [raw, adapter, pool, sync, viaRgba, convert] = await interleaved(runs);
     rows.push([`${name}: node-av raw libx264 (sync)`, SECONDS, raw!]);
-    rows.push([`${name}: VideoEncoder I420 (default, offload)`, SECONDS, adapter!]);
+    rows.push([`${name}: VideoEncoder I420 (default, offload auto)`, SECONDS, adapter!]);
+    rows.push([`${name}: VideoEncoder I420, offload=true`, SECONDS, pool!]);
+    extras[`v${size.label}_${preset}_poolRatio`] = round(pool!.cpuS / raw!.cpuS, 3);
     cells[`v${size.label}_${preset}`] = {
       raw: per(raw!, SECONDS),
       adapter: per(adapter!, SECONDS),
@@ -330,7 +337,7 @@ for (const size of SIZES) {
       extras[`v${size.label}_${preset}_syncRatio`] = round(sync.cpuS / raw!.cpuS, 3);
     }
     if (viaRgba && convert) {
-      rows.push([`${name}: VideoEncoder RGBA (+convert), offload`, SECONDS, viaRgba]);
+      rows.push([`${name}: VideoEncoder RGBA (+convert), offload auto`, SECONDS, viaRgba]);
       rows.push([`${name}: rtc-node convert RGBA->I420 alone`, SECONDS, convert]);
       extras.v720_veryfast_rgba = per(viaRgba, SECONDS);
       extras.v720_veryfast_rgbaConvertAlone = per(convert, SECONDS);

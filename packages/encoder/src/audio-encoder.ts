@@ -435,7 +435,7 @@ export class AudioEncoder {
     const ctx = this.#ctx;
     const frame = this.#frame;
     if (!ctx || !frame) throw new EncoderError('CLOSED', 'encoder closed');
-    check(frame.makeWritable(), 'making the AAC frame writable');
+    if (!frame.isWritable) check(frame.makeWritable(), 'making the AAC frame writable');
     // Only the stream's last frame is short (AV_CODEC_CAP_SMALL_LAST_FRAME).
     if (n !== frame.nbSamples) frame.nbSamples = n;
     const planes = frame.data;

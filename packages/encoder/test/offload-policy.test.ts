@@ -1,0 +1,113 @@
+import { VideoBufferType, VideoFrame } from '@livekit/rtc-node';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/log.js';
+import {
+  OffloadPolicy,
+  SYNC_BUDGET_MS_PER_S,
+  SYNC_MAX_FRAME_MS,
+  syncClaimMsPerSecond,
+} from '../src/offload-policy.js';
+import { VideoEncoder, type VideoEncoderOptions } from '../src/video-encoder.js';
+import { movingI420 } from './helpers.js';
+
+async function encodeFrames(options: VideoEncoderOptions, count: number): Promise<VideoEncoder> {
+  const { width = 320, height = 180, fps = 30 } = options;
+  const enc = await VideoEncoder.create({
+    hardware: 'software',
+    logger: silentLogger,
+    x264Preset: 'ultrafast',
+    width,
+    height,
+    fps,
+    ...options,
+  });
+  for (let i = 0; i < count; i++) {
+    const frame = new VideoFrame(movingI420(width, height, i), width, height, VideoBufferType.I420);
+    await enc.encode(frame, Math.round((i * 1e6) / fps));
+  }
+  return enc;
+}
+
+describe('OffloadPolicy', () => {
+  it('pins the choice with true/false and starts auto on the pool until a frame is measured', () => {
+    expect(new OffloadPolicy(true, 30).next()).toBe(true);
+    expect(new OffloadPolicy(false, 30).next()).toBe(false);
+    const auto = new OffloadPolicy('auto', 30);
+    expect(auto.next()).toBe(true);
+    auto.record(1);
+    expect(auto.next()).toBe(false);
+    expect(syncClaimMsPerSecond()).toBeCloseTo(30, 6); // 1 ms x 30 fps
+    auto.release();
+    expect(syncClaimMsPerSecond()).toBe(0);
+  });
+
+  it('sends frames that block the loop too long, or that overflow the shared budget, to the pool', () => {
+    const slow = new OffloadPolicy('auto', 30);
+    slow.record(SYNC_MAX_FRAME_MS);
+    expect(slow.next()).toBe(true);
+
+    // 2 ms x 60 fps = 120 ms/s each: two fit in the 300 ms budget, the third does not.
+    const policies = Array.from({ length: 3 }, () => new OffloadPolicy('auto', 60));
+    for (const p of policies) p.record(2);
+    expect(policies.map((p) => p.next())).toEqual([false, false, true]);
+    expect(syncClaimMsPerSecond()).toBeCloseTo(240, 6);
+    expect(syncClaimMsPerSecond()).toBeLessThanOrEqual(SYNC_BUDGET_MS_PER_S);
+    // Deciding again re-claims the same share: no double counting.
+    expect(policies[0]!.next()).toBe(false);
+    expect(syncClaimMsPerSecond()).toBeCloseTo(240, 6);
+    // Once one leaves, the waiting one gets its place.
+    policies[0]!.release();
+    expect(policies[2]!.next()).toBe(false);
+    for (const p of policies) p.release();
+    expect(syncClaimMsPerSecond()).toBe(0);
+  });
+});
+
+describe('VideoEncoder offload', () => {
+  it('true puts every frame on the pool, false none', async () => {
+    const on = await encodeFrames({ offload: true }, 10);
+    const off = await encodeFrames({ offload: false }, 10);
+    expect([on.stats.framesEncoded, on.stats.framesOffloaded]).toEqual([10, 10]);
+    expect([off.stats.framesEncoded, off.stats.framesOffloaded]).toEqual([10, 0]);
+    await on.close();
+    await off.close();
+  });
+
+  it("'auto' (default) keeps a cheap encoder on the caller's thread and gives its share back on close", async () => {
+    const enc = await encodeFrames({}, 60);
+    // The first frame is measured on the pool; a 320x180 ultrafast frame costs well under 4 ms.
+    expect(enc.stats.framesOffloaded).toBeGreaterThanOrEqual(1);
+    expect(enc.stats.framesOffloaded).toBeLessThan(30);
+    expect(syncClaimMsPerSecond()).toBeGreaterThan(0);
+    await enc.close();
+    expect(syncClaimMsPerSecond()).toBe(0);
+  });
+
+  it("'auto' moves encoders to the pool once the synchronous ones fill the event-loop budget", async () => {
+    // 320x180 ultrafast at 240 fps: 0.15-0.5 ms x 240 = 36-120 ms/s each, so ten never fit in 300 ms/s.
+    const options = { width: 320, height: 180, fps: 240 };
+    const encoders = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        VideoEncoder.create({
+          hardware: 'software',
+          logger: silentLogger,
+          x264Preset: 'ultrafast',
+          ...options,
+        }),
+      ),
+    );
+    let maxClaim = 0;
+    for (let i = 0; i < 40; i++) {
+      const frame = new VideoFrame(movingI420(320, 180, i), 320, 180, VideoBufferType.I420);
+      await Promise.all(encoders.map((e) => e.encode(frame, Math.round((i * 1e6) / 240))));
+      maxClaim = Math.max(maxClaim, syncClaimMsPerSecond());
+    }
+    expect(maxClaim).toBeGreaterThan(0);
+    expect(maxClaim).toBeLessThanOrEqual(SYNC_BUDGET_MS_PER_S);
+    const offloaded = encoders.map((e) => e.stats.framesOffloaded);
+    expect(offloaded.filter((n) => n > 20).length).toBeGreaterThanOrEqual(1);
+    expect(offloaded.filter((n) => n < 20).length).toBeGreaterThanOrEqual(1);
+    await Promise.all(encoders.map((e) => e.close()));
+    expect(syncClaimMsPerSecond()).toBe(0);
+  });
+});
