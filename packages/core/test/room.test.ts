@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Room, TrackKind, TrackSource } from '@livekit/rtc-node';
+import type { Room } from '@livekit/rtc-node';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecorderError } from '../src/errors.js';
@@ -19,6 +18,7 @@ import {
   sleep,
   tempDir,
 } from './helpers.js';
+import { StandInRoom } from './stand-in-room.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -127,70 +127,11 @@ describe('RoomRecorder.connect', () => {
   });
 });
 
-/**
- * A stand-in for rtc-node's `Room` carrying real rtc-node tracks: the same event names and arguments,
- * participants with `trackPublications`. Only the signalling is simulated; frames flow through real
- * `VideoStream`/`AudioStream` readers of real local tracks.
- */
-class StandInRoom extends EventEmitter {
-  name = 'stand-in';
-  remoteParticipants = new Map<string, StandInParticipant>();
-  connectionState = 0;
-  async getSid(): Promise<string> {
-    return 'RM_test';
-  }
-  async disconnect(): Promise<void> {}
-  join(identity: string): StandInParticipant {
-    const p = new StandInParticipant(identity);
-    this.remoteParticipants.set(identity, p);
-    this.emit('participantConnected', p);
-    return p;
-  }
-  publish(p: StandInParticipant, sid: string, kind: 'video' | 'audio', track: unknown): StandInPublication {
-    const pub: StandInPublication = {
-      sid,
-      kind: kind === 'video' ? TrackKind.KIND_VIDEO : TrackKind.KIND_AUDIO,
-      source: kind === 'video' ? TrackSource.SOURCE_CAMERA : TrackSource.SOURCE_MICROPHONE,
-      track,
-      subscribed: true,
-      setSubscribed() {},
-    };
-    p.trackPublications.set(sid, pub);
-    this.emit('trackPublished', pub, p);
-    this.emit('trackSubscribed', track, pub, p);
-    return pub;
-  }
-  unpublish(p: StandInParticipant, pub: StandInPublication): void {
-    p.trackPublications.delete(pub.sid);
-    this.emit('trackUnsubscribed', pub.track, pub, p);
-    this.emit('trackUnpublished', pub, p);
-  }
-  leave(p: StandInParticipant): void {
-    this.remoteParticipants.delete(p.identity);
-    this.emit('participantDisconnected', p);
-  }
-}
-class StandInParticipant {
-  readonly identity: string;
-  trackPublications = new Map<string, StandInPublication>();
-  constructor(identity: string) {
-    this.identity = identity;
-  }
-}
-interface StandInPublication {
-  sid: string;
-  kind: number;
-  source: number;
-  track: unknown;
-  subscribed: boolean;
-  setSubscribed(v: boolean): void;
-}
-
 describe('RoomRecorder event mapping', () => {
   it('participant recording follows a republished camera and ends when the participant leaves', async () => {
     const out = tempDir();
     dirs.push(out);
-    const room = new StandInRoom();
+    const room = new StandInRoom('RM_test');
     const recorder = RoomRecorder.attach(room as unknown as Room, {
       defaults: { outputDir: out, encoding: small, gapFill: { videoAfterMs: 300, videoFps: 5 } },
     });
@@ -233,7 +174,7 @@ describe('RoomRecorder event mapping', () => {
   it('auto mode records every participant, present and joining, in its own file', async () => {
     const out = tempDir();
     dirs.push(out);
-    const room = new StandInRoom();
+    const room = new StandInRoom('RM_test');
     const logs: string[] = [];
     const logger = {
       debug: () => {},
@@ -282,7 +223,7 @@ describe('RoomRecorder track recordings', () => {
   it('track composite records the two named tracks; a single-track recording ends when its track is unpublished', async () => {
     const out = tempDir();
     dirs.push(out);
-    const room = new StandInRoom();
+    const room = new StandInRoom('RM_test');
     const recorder = RoomRecorder.attach(room as unknown as Room, {
       defaults: {
         outputDir: out,

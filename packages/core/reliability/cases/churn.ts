@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import type { Room } from '@livekit/rtc-node';
 import { type RecordingInfo, RoomRecorder } from '../../src/index.js';
 import { SyntheticAudio, SyntheticVideo, sleep } from '../../test/helpers.js';
+import { StandInRoom } from '../../test/stand-in-room.js';
 import {
   type CaseResult,
   check,
@@ -17,13 +18,12 @@ import {
   rssMb,
   type SuiteOptions,
 } from '../lib.js';
-import { StandInRoom } from '../stand-in-room.js';
 
 /** Runs 100 unpublish/republish cycles (250 ms of camera each with --full, 150 ms in CI). */
 export async function churn(o: SuiteOptions): Promise<CaseResult> {
   const cycles = 100;
   const warm = 10;
-  const room = new StandInRoom();
+  const room = new StandInRoom('RM_reliability');
   const recorder = RoomRecorder.attach(room as unknown as Room, {
     defaults: {
       outputDir: o.work,

@@ -1,6 +1,7 @@
 // A stand-in for rtc-node's `Room` carrying real rtc-node tracks (the same event names and arguments,
-// participants with `trackPublications`), as in test/room.test.ts: only the signalling is simulated;
-// frames flow through real `VideoStream`/`AudioStream` readers of real local tracks.
+// participants with `trackPublications`), shared by test/room.test.ts and the reliability suite's churn
+// case: only the signalling is simulated; frames flow through real `VideoStream`/`AudioStream` readers of
+// real local tracks.
 import { EventEmitter } from 'node:events';
 import { TrackKind, TrackSource } from '@livekit/rtc-node';
 
@@ -28,8 +29,14 @@ export class StandInRoom extends EventEmitter {
   name = 'stand-in';
   remoteParticipants = new Map<string, StandInParticipant>();
   connectionState = 0;
+  readonly sid: string;
+  /** `sid` is what `getSid()` answers (room-level recordings name their folder after it). */
+  constructor(sid: string) {
+    super();
+    this.sid = sid;
+  }
   async getSid(): Promise<string> {
-    return 'RM_reliability';
+    return this.sid;
   }
   async disconnect(): Promise<void> {}
   join(identity: string): StandInParticipant {
