@@ -9,14 +9,15 @@
  */
 
 import { resolve } from 'node:path';
-import { SinkBusyError, SinkClosedError, WriteError, WriterError } from './errors.js';
-import { claimPath, FileSink, releasePath } from './file-sink.js';
+import type { WriterError } from './errors.js';
+import { FileSink } from './file-sink.js';
 import type { Fmp4ChunkSink, Fmp4SinkChunkInfo } from './fmp4-file-sink.js';
-import { defaultFs, type WriterFs } from './fs.js';
-import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
-import { type PlaylistSegment, renderPlaylist, writeFileAtomic } from './playlist.js';
-import { CLOCK_HZ, type FinishedSegment } from './segment-sink.js';
-import { type FsyncPolicy, validateFsyncPolicy } from './types.js';
+import type { WriterFs } from './fs.js';
+import { HlsOutput, type SegmentFile, validatePlaylistOptions, validateWriterOptions } from './hls-output.js';
+import { childPath } from './names.js';
+import type { PlaylistSegment } from './playlist.js';
+import type { FinishedSegment } from './segment-sink.js';
+import { CLOCK_HZ, type FsyncPolicy } from './types.js';
 
 /** Options of {@link Fmp4SegmentSink}; names and defaults as in `SegmentSinkOptions`. */
 export interface Fmp4SegmentSinkOptions {
@@ -46,14 +47,8 @@ export interface Fmp4SegmentSinkOptions {
   onSegment?: (segment: FinishedSegment) => void;
 }
 
-interface OpenSegment {
-  index: number;
-  name: string;
-  path: string;
-  sink: FileSink;
-  startedAt: number;
-  discontinuity: boolean;
-  map: string;
+interface OpenSegment extends SegmentFile {
+  readonly map: string;
   firstDts: number | undefined;
   endDts: number;
 }
@@ -81,28 +76,10 @@ export class Fmp4SegmentSink {
   readonly targetDuration: number;
   /** fsync policy. */
   readonly fsyncPolicy: FsyncPolicy;
-  readonly #fs: WriterFs;
-  readonly #now: () => number;
-  readonly #overwrite: boolean;
-  readonly #retries: number | undefined;
-  readonly #liveCount: number;
-  readonly #playlistName: string;
-  readonly #liveName: string | null;
-  readonly #onSegment: ((segment: FinishedSegment) => void) | undefined;
-  readonly #targetTicks: number;
-  readonly #claims: string[] = [];
-  readonly #segments: PlaylistSegment[] = [];
+  readonly #out: HlsOutput<OpenSegment>;
   readonly #inits: string[] = [];
   #pendingDiscontinuity = false;
-  #current: OpenSegment | null = null;
-  #nextIndex = 0;
-  #finishedBytes = 0;
-  #finishedTicks = 0;
   #initBytes = 0;
-  #closed = false;
-  #busy = false;
-  #failure: WriterError | null = null;
-  #finishedQueue: FinishedSegment[] = [];
 
   /**
    * Creates the directory and writes the empty EVENT playlist.
@@ -113,65 +90,16 @@ export class Fmp4SegmentSink {
     if (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0')) {
       throw new TypeError('options.dir must be a non-empty string without NUL bytes');
     }
-    this.dir = resolve(options.dir);
-    this.prefix = validateName(options.prefix ?? 'segment', 'options.prefix', MAX_PREFIX_BYTES);
-    this.#playlistName = playlistName(options.playlistName ?? 'playlist.m3u8', 'options.playlistName');
-    this.#liveName =
-      options.livePlaylistName === undefined
-        ? null
-        : playlistName(options.livePlaylistName, 'options.livePlaylistName');
-    if (this.#liveName !== null && this.#liveName === this.#playlistName) {
-      throw new RangeError('options.livePlaylistName must differ from options.playlistName');
-    }
-    const liveCount = options.liveSegmentCount ?? 5;
-    if (!Number.isInteger(liveCount) || liveCount < 1) {
-      throw new RangeError('options.liveSegmentCount must be a positive integer');
-    }
-    const target = options.targetDuration ?? 4;
-    if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0) {
-      throw new RangeError('options.targetDuration must be a positive number');
-    }
-    if (options.onSegment !== undefined && typeof options.onSegment !== 'function') {
-      throw new TypeError('options.onSegment must be a function');
-    }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new TypeError('options.now must be a function');
-    }
-    if (
-      options.eagainRetries !== undefined &&
-      (!Number.isInteger(options.eagainRetries) || options.eagainRetries < 0)
-    ) {
-      throw new RangeError('options.eagainRetries must be a non-negative integer');
-    }
-    this.fsyncPolicy = validateFsyncPolicy(options.fsync ?? { intervalMs: 1000 }, 'options.fsync');
-    this.targetDuration = target;
-    this.#targetTicks = target * CLOCK_HZ;
-    this.#liveCount = liveCount;
-    this.#overwrite = options.overwrite === true;
-    this.#retries = options.eagainRetries;
-    this.#fs = options.fs ?? defaultFs;
-    this.#now = options.now ?? Date.now;
-    this.#onSegment = options.onSegment;
-    this.playlistPath = childPath(this.dir, this.#playlistName);
-    this.livePlaylistPath = this.#liveName === null ? null : childPath(this.dir, this.#liveName);
-    try {
-      this.#claims.push(claimPath(this.playlistPath));
-      if (this.livePlaylistPath !== null) this.#claims.push(claimPath(this.livePlaylistPath));
-      this.#fs.mkdirSync(this.dir, { recursive: true });
-      if (!this.#overwrite) {
-        for (const p of [this.playlistPath, this.livePlaylistPath]) {
-          if (p !== null && this.#fs.existsSync(p)) {
-            throw new WriteError(`${p} already exists (set options.overwrite to replace it)`, 'EEXIST', p, {
-              syscall: 'open',
-            });
-          }
-        }
-      }
-      this.#writePlaylists(false);
-    } catch (err) {
-      for (const c of this.#claims) releasePath(c);
-      throw err;
-    }
+    const dir = resolve(options.dir);
+    const playlists = validatePlaylistOptions(options);
+    const writer = validateWriterOptions(options);
+    this.#out = new HlsOutput({ dir, ...playlists, ...writer, wrapMkdirError: false });
+    this.dir = this.#out.dir;
+    this.prefix = this.#out.prefix;
+    this.playlistPath = this.#out.playlistPath;
+    this.livePlaylistPath = this.#out.livePlaylistPath;
+    this.targetDuration = this.#out.targetDuration;
+    this.fsyncPolicy = this.#out.fsyncPolicy;
   }
 
   /**
@@ -179,9 +107,10 @@ export class Fmp4SegmentSink {
    * sink waits for a random-access fragment: ask the encoder for a keyframe.
    */
   get wantsRotation(): boolean {
-    const seg = this.#current;
-    if (seg === null || this.#closed || this.#failure !== null || seg.firstDts === undefined) return false;
-    return this.#pendingDiscontinuity || seg.endDts - seg.firstDts >= this.#targetTicks;
+    const out = this.#out;
+    const seg = out.current;
+    if (seg === null || out.closed || out.failure !== null || seg.firstDts === undefined) return false;
+    return this.#pendingDiscontinuity || seg.endDts - seg.firstDts >= out.targetTicks;
   }
 
   /** Init segment file names written so far, in order. */
@@ -191,22 +120,23 @@ export class Fmp4SegmentSink {
 
   /** Finished segments, as listed (a copy). */
   get segments(): PlaylistSegment[] {
-    return this.#segments.map((s) => ({ ...s }));
+    return this.#out.segments;
   }
 
   /** Bytes written (init segments, finished segments, the open one). */
   get bytesWritten(): number {
-    return this.#initBytes + this.#finishedBytes + (this.#current?.sink.stats.bytesWritten ?? 0);
+    const out = this.#out;
+    return this.#initBytes + out.finishedBytes + (out.current?.sink.stats.bytesWritten ?? 0);
   }
 
   /** Seconds of finished segments. */
   get duration(): number {
-    return this.#finishedTicks / CLOCK_HZ;
+    return this.#out.finishedTicks / CLOCK_HZ;
   }
 
   /** The fault that failed the sink, or null. */
   get failure(): WriterError | null {
-    return this.#failure;
+    return this.#out.failure;
   }
 
   /** Writes one muxer chunk (`info` required: `kind`, `newInit`, `randomAccess`, `dts`, `duration`). */
@@ -218,59 +148,20 @@ export class Fmp4SegmentSink {
     if (info.kind === 'fragment' && (!Number.isFinite(info.dts) || !Number.isFinite(info.duration))) {
       throw new TypeError('info.dts and info.duration must be finite numbers (90 kHz ticks)');
     }
-    this.#enter();
-    try {
+    this.#out.write(() => {
       if (info.kind === 'init') this.#writeInit(chunk);
       else this.#writeFragment(chunk, info);
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-    }
-    this.#drainHooks();
+    });
   }
 
   /** Forces the open segment's data to the device now. */
   sync(): void {
-    this.#enter();
-    try {
-      this.#current?.sink.sync();
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-    }
+    this.#out.sync();
   }
 
   /** Finishes and lists the open segment, writes EXT-X-ENDLIST. Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    if (this.#busy)
-      throw new SinkBusyError(`close() re-entered a call on ${this.dir}`, 'ERR_SINK_BUSY', this.dir);
-    this.#closed = true;
-    this.#busy = true;
-    try {
-      const seg = this.#current;
-      this.#current = null;
-      if (this.#failure !== null) {
-        seg?.sink.close();
-        return;
-      }
-      if (seg !== null && seg.sink.stats.bytesWritten > 0) this.#finish(seg, undefined, true);
-      else {
-        seg?.sink.close();
-        this.#writePlaylists(true);
-      }
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-      for (const c of this.#claims) releasePath(c);
-    }
-    this.#drainHooks();
+    this.#out.close((seg) => this.#finish(seg, undefined, true));
   }
 
   /** A function with `Fmp4Muxer`'s sink signature that writes here. */
@@ -282,11 +173,11 @@ export class Fmp4SegmentSink {
     const n = this.#inits.length;
     // A new configuration: list the open segment first, so that after a crash every unlisted segment
     // follows the newest init segment on disk (what repairFmp4Hls relies on).
-    const open = this.#current;
+    const open = this.#out.current;
     if (n > 0 && open !== null && open.firstDts !== undefined) this.#finish(open, undefined, false);
     const name = n === 0 ? `${this.prefix}_init.mp4` : `${this.prefix}_init-${n}.mp4`;
     // Written whole (and synced) before any playlist can point at it.
-    const sink = new FileSink(childPath(this.dir, name), this.#fileOptions());
+    const sink = new FileSink(childPath(this.dir, name), this.#out.fileOptions());
     try {
       sink.write(chunk);
       if (this.fsyncPolicy !== 'none') sink.sync();
@@ -301,11 +192,11 @@ export class Fmp4SegmentSink {
   #writeFragment(chunk: Uint8Array, info: Fmp4SinkChunkInfo): void {
     const map = this.#inits.at(-1);
     if (map === undefined) throw new TypeError('a fragment came before any init segment');
-    let seg = this.#current;
+    let seg = this.#out.current;
     if (seg === null) seg = this.#open(map);
     else if (seg.firstDts !== undefined && info.randomAccess) {
       const elapsed = Math.max(seg.endDts, info.dts) - seg.firstDts;
-      if (this.#pendingDiscontinuity || elapsed >= this.#targetTicks) {
+      if (this.#pendingDiscontinuity || elapsed >= this.#out.targetTicks) {
         this.#finish(seg, this.#pendingDiscontinuity ? undefined : info.dts, false);
         seg = this.#open(map);
       }
@@ -319,118 +210,29 @@ export class Fmp4SegmentSink {
   }
 
   #open(map: string): OpenSegment {
-    const index = this.#nextIndex++;
+    const index = this.#out.takeIndex();
     const name = `${this.prefix}_${String(index).padStart(5, '0')}.m4s`;
     const path = childPath(this.dir, name);
     const seg: OpenSegment = {
       index,
       name,
       path,
-      sink: new FileSink(path, this.#fileOptions()),
-      startedAt: this.#now(),
+      sink: new FileSink(path, this.#out.fileOptions()),
+      startedAt: this.#out.now(),
       discontinuity: this.#pendingDiscontinuity && index > 0,
       map,
       firstDts: undefined,
       endDts: 0,
     };
     this.#pendingDiscontinuity = false;
-    this.#current = seg;
+    this.#out.current = seg;
     return seg;
   }
 
-  #fileOptions(): ConstructorParameters<typeof FileSink>[1] {
-    return {
-      fsync: this.fsyncPolicy,
-      flags: this.#overwrite ? 'w' : 'wx',
-      fs: this.#fs,
-      now: this.#now,
-      ...(this.#retries === undefined ? {} : { eagainRetries: this.#retries }),
-    };
-  }
-
+  /** Lists `seg` as lasting up to the next segment's first DTS, or to the end of its own fragments. */
   #finish(seg: OpenSegment, nextFirstDts: number | undefined, ended: boolean): void {
     const first = seg.firstDts ?? 0;
     const ticks = nextFirstDts !== undefined ? Math.max(0, nextFirstDts - first) : seg.endDts - first;
-    const bytes = seg.sink.stats.bytesWritten;
-    seg.sink.close();
-    if (this.#current === seg) this.#current = null;
-    const entry: PlaylistSegment = {
-      name: seg.name,
-      duration: ticks / CLOCK_HZ,
-      programDateTime: seg.startedAt,
-      discontinuity: seg.discontinuity,
-      map: seg.map,
-    };
-    this.#segments.push(entry);
-    this.#finishedBytes += bytes;
-    this.#finishedTicks += ticks;
-    this.#writePlaylists(ended);
-    this.#finishedQueue.push({
-      index: seg.index,
-      name: seg.name,
-      path: seg.path,
-      duration: entry.duration,
-      bytes,
-      programDateTime: seg.startedAt,
-      discontinuity: seg.discontinuity,
-      firstPts: seg.firstDts ?? null,
-    });
+    this.#out.finish(seg, ticks, seg.firstDts, ended);
   }
-
-  #writePlaylists(ended: boolean): void {
-    const durable = this.fsyncPolicy !== 'none';
-    const model = {
-      segments: this.#segments,
-      minTargetDuration: this.targetDuration,
-      liveSegmentCount: this.#liveCount,
-      ended,
-    };
-    writeFileAtomic(
-      this.#fs,
-      this.dir,
-      this.#playlistName,
-      renderPlaylist({ ...model, kind: 'event' }),
-      durable,
-    );
-    if (this.#liveName !== null) {
-      writeFileAtomic(
-        this.#fs,
-        this.dir,
-        this.#liveName,
-        renderPlaylist({ ...model, kind: 'live' }),
-        durable,
-      );
-    }
-  }
-
-  #drainHooks(): void {
-    const queue = this.#finishedQueue;
-    if (queue.length === 0) return;
-    this.#finishedQueue = [];
-    if (this.#onSegment !== undefined) for (const s of queue) this.#onSegment(s);
-  }
-
-  #enter(): void {
-    if (this.#busy) throw new SinkBusyError(`re-entrant call on ${this.dir}`, 'ERR_SINK_BUSY', this.dir);
-    if (this.#failure !== null) {
-      throw new SinkClosedError(
-        `${this.dir} failed earlier: ${this.#failure.message}`,
-        'ERR_SINK_FAILED',
-        this.dir,
-        {
-          cause: this.#failure,
-        },
-      );
-    }
-    if (this.#closed)
-      throw new SinkClosedError(`segment sink in ${this.dir} is closed`, 'ERR_SINK_CLOSED', this.dir);
-    this.#busy = true;
-  }
-}
-
-function playlistName(value: unknown, option: string): string {
-  const name = validateName(value, option, MAX_NAME_BYTES);
-  if (!name.endsWith('.m3u8') || name.length === '.m3u8'.length)
-    throw new RangeError(`${option} must end in .m3u8`);
-  return name;
 }

@@ -56,10 +56,9 @@ export {
   repairMp4,
 } from './repair-mp4.js';
 export {
-  CLOCK_HZ,
   type FinishedSegment,
   SegmentSink,
   type SegmentSinkOptions,
   type SegmentSinkStats,
 } from './segment-sink.js';
-export type { ChunkSink, FsyncPolicy, SinkChunkInfo } from './types.js';
+export { type ChunkSink, CLOCK_HZ, type FsyncPolicy, type SinkChunkInfo } from './types.js';

@@ -7,15 +7,13 @@
  */
 
 import { resolve } from 'node:path';
-import { SinkBusyError, SinkClosedError, toWriterError, WriteError, WriterError } from './errors.js';
-import { claimPath, FileSink, releasePath } from './file-sink.js';
-import { defaultFs, type WriterFs } from './fs.js';
-import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
-import { type PlaylistSegment, renderPlaylist, writeFileAtomic } from './playlist.js';
-import { type ChunkSink, type FsyncPolicy, type SinkChunkInfo, validateFsyncPolicy } from './types.js';
-
-/** The MPEG-TS clock: timestamps in chunk info are 90 kHz ticks. */
-export const CLOCK_HZ = 90_000;
+import type { WriterError } from './errors.js';
+import { FileSink } from './file-sink.js';
+import type { WriterFs } from './fs.js';
+import { HlsOutput, type SegmentFile, validatePlaylistOptions, validateWriterOptions } from './hls-output.js';
+import { childPath } from './names.js';
+import type { PlaylistSegment } from './playlist.js';
+import { type ChunkSink, CLOCK_HZ, type FsyncPolicy, type SinkChunkInfo } from './types.js';
 
 /** Options of {@link SegmentSink}. */
 export interface SegmentSinkOptions {
@@ -89,13 +87,7 @@ export interface SegmentSinkStats {
   current: { index: number; name: string; bytes: number; duration: number } | null;
 }
 
-interface OpenSegment {
-  index: number;
-  name: string;
-  path: string;
-  sink: FileSink;
-  startedAt: number;
-  discontinuity: boolean;
+interface OpenSegment extends SegmentFile {
   /** Began at the discontinuity that is still being reported by other tracks. */
   startedAtDiscontinuity: boolean;
   /** PTS of the first media chunk. */
@@ -108,8 +100,6 @@ interface OpenSegment {
   /** The timeline broke inside the segment: its duration comes from spans, not the next segment. */
   broken: boolean;
 }
-
-const DEFAULT_FSYNC: FsyncPolicy = { intervalMs: 1000 };
 
 /**
  * Writes the muxer's stream as HLS: segments rotate only at chunks with `info.randomAccess`, once
@@ -137,32 +127,14 @@ export class SegmentSink {
   readonly targetDuration: number;
   /** fsync policy of segments (and, unless `'none'`, playlists). */
   readonly fsyncPolicy: FsyncPolicy;
-  readonly #fs: WriterFs;
-  readonly #now: () => number;
+  readonly #out: HlsOutput<OpenSegment>;
   readonly #naming: 'index' | 'timestamp';
-  readonly #overwrite: boolean;
-  readonly #retries: number | undefined;
-  readonly #liveCount: number;
-  readonly #playlistName: string;
-  readonly #liveName: string | null;
-  readonly #onSegment: ((segment: FinishedSegment) => void) | undefined;
-  readonly #targetTicks: number;
-  readonly #claims: string[] = [];
-  readonly #segments: PlaylistSegment[] = [];
   /** Last PTS and PTS step per track, to estimate a video frame's duration (the muxer reports 0). */
   readonly #trackTiming = new Map<number, { pts: number; step: number }>();
   readonly #tracksSeen = new Set<number>();
   #discontinuityTracks: Set<number> | null = null;
   #pendingDiscontinuity = false;
-  #current: OpenSegment | null = null;
-  #nextIndex = 0;
   #lastStamp = Number.NEGATIVE_INFINITY;
-  #finishedBytes = 0;
-  #finishedTicks = 0;
-  #closed = false;
-  #busy = false;
-  #failure: WriterError | null = null;
-  #finishedQueue: FinishedSegment[] = [];
 
   /**
    * Creates the directory if needed and writes the (empty) EVENT playlist, so a playlist exists from the start.
@@ -174,78 +146,21 @@ export class SegmentSink {
       throw new TypeError('options.dir must be a non-empty string');
     }
     if (options.dir.includes('\0')) throw new TypeError('options.dir must not contain NUL bytes');
-    this.dir = resolve(options.dir);
-    this.prefix = validateName(options.prefix ?? 'segment', 'options.prefix', MAX_PREFIX_BYTES);
-    this.#playlistName = validatePlaylistName(
-      options.playlistName ?? 'playlist.m3u8',
-      'options.playlistName',
-    );
-    this.#liveName =
-      options.livePlaylistName === undefined
-        ? null
-        : validatePlaylistName(options.livePlaylistName, 'options.livePlaylistName');
-    if (this.#liveName !== null && this.#liveName === this.#playlistName) {
-      throw new RangeError('options.livePlaylistName must differ from options.playlistName');
-    }
-    const liveCount = options.liveSegmentCount ?? 5;
-    if (!Number.isInteger(liveCount) || liveCount < 1) {
-      throw new RangeError('options.liveSegmentCount must be a positive integer');
-    }
-    const target = options.targetDuration ?? 4;
-    if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0) {
-      throw new RangeError('options.targetDuration must be a positive number');
-    }
+    const dir = resolve(options.dir);
+    const playlists = validatePlaylistOptions(options);
     const naming = options.naming ?? 'index';
     if (naming !== 'index' && naming !== 'timestamp') {
       throw new TypeError("options.naming must be 'index' or 'timestamp'");
     }
-    if (options.onSegment !== undefined && typeof options.onSegment !== 'function') {
-      throw new TypeError('options.onSegment must be a function');
-    }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new TypeError('options.now must be a function');
-    }
-    if (
-      options.eagainRetries !== undefined &&
-      (!Number.isInteger(options.eagainRetries) || options.eagainRetries < 0)
-    ) {
-      throw new RangeError('options.eagainRetries must be a non-negative integer');
-    }
-    this.fsyncPolicy = validateFsyncPolicy(options.fsync ?? DEFAULT_FSYNC, 'options.fsync');
-    this.targetDuration = target;
-    this.#targetTicks = target * CLOCK_HZ;
-    this.#liveCount = liveCount;
+    const writer = validateWriterOptions(options);
     this.#naming = naming;
-    this.#overwrite = options.overwrite === true;
-    this.#retries = options.eagainRetries;
-    this.#fs = options.fs ?? defaultFs;
-    this.#now = options.now ?? Date.now;
-    this.#onSegment = options.onSegment;
-    this.playlistPath = childPath(this.dir, this.#playlistName);
-    this.livePlaylistPath = this.#liveName === null ? null : childPath(this.dir, this.#liveName);
-
-    try {
-      this.#claims.push(claimPath(this.playlistPath));
-      if (this.livePlaylistPath !== null) this.#claims.push(claimPath(this.livePlaylistPath));
-      try {
-        this.#fs.mkdirSync(this.dir, { recursive: true });
-      } catch (err) {
-        throw toWriterError(err, this.dir, 'mkdir');
-      }
-      if (!this.#overwrite) {
-        for (const p of [this.playlistPath, this.livePlaylistPath]) {
-          if (p !== null && this.#fs.existsSync(p)) {
-            throw new WriteError(`${p} already exists (set options.overwrite to replace it)`, 'EEXIST', p, {
-              syscall: 'open',
-            });
-          }
-        }
-      }
-      this.#writePlaylists(false);
-    } catch (err) {
-      for (const c of this.#claims) releasePath(c);
-      throw err;
-    }
+    this.#out = new HlsOutput({ dir, ...playlists, ...writer, wrapMkdirError: true });
+    this.dir = this.#out.dir;
+    this.prefix = this.#out.prefix;
+    this.playlistPath = this.#out.playlistPath;
+    this.livePlaylistPath = this.#out.livePlaylistPath;
+    this.targetDuration = this.#out.targetDuration;
+    this.fsyncPolicy = this.#out.fsyncPolicy;
   }
 
   /**
@@ -254,19 +169,21 @@ export class SegmentSink {
    * muxer's `startSegment()`.
    */
   get wantsRotation(): boolean {
-    const seg = this.#current;
-    if (seg === null || this.#closed || this.#failure !== null || seg.firstPts === undefined) return false;
+    const out = this.#out;
+    const seg = out.current;
+    if (seg === null || out.closed || out.failure !== null || seg.firstPts === undefined) return false;
     return this.#pendingDiscontinuity || this.#due(seg, undefined);
   }
 
   /** Counters (a snapshot). */
   get stats(): SegmentSinkStats {
-    const seg = this.#current;
+    const out = this.#out;
+    const seg = out.current;
     const currentBytes = seg === null ? 0 : seg.sink.stats.bytesWritten;
     return {
-      segmentCount: this.#segments.length,
-      bytesWritten: this.#finishedBytes + currentBytes,
-      duration: this.#finishedTicks / CLOCK_HZ,
+      segmentCount: out.segmentCount,
+      bytesWritten: out.finishedBytes + currentBytes,
+      duration: out.finishedTicks / CLOCK_HZ,
       current:
         seg === null
           ? null
@@ -276,17 +193,17 @@ export class SegmentSink {
 
   /** Finished segments, as listed in the playlist (a copy). */
   get segments(): PlaylistSegment[] {
-    return this.#segments.map((s) => ({ ...s }));
+    return this.#out.segments;
   }
 
   /** True after `close()`. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#out.closed;
   }
 
   /** The fault that failed the sink, or null. */
   get failure(): WriterError | null {
-    return this.#failure;
+    return this.#out.failure;
   }
 
   /**
@@ -295,7 +212,7 @@ export class SegmentSink {
    * does the same on its own.
    */
   markDiscontinuity(): void {
-    this.#check();
+    this.#out.check();
     this.#pendingDiscontinuity = true;
     this.#discontinuityTracks = new Set();
   }
@@ -307,34 +224,17 @@ export class SegmentSink {
   write(chunk: Uint8Array, info: SinkChunkInfo): void {
     if (!(chunk instanceof Uint8Array)) throw new TypeError('chunk must be a Uint8Array');
     validateInfo(info);
-    this.#enter();
-    try {
-      this.#write(chunk, info);
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-    }
-    this.#drainHooks();
+    this.#out.write(() => this.#write(chunk, info));
   }
 
   /** Checks the sink is usable; writes are unbuffered (writer contract: `write`, `flush`, `sync`, `close`). */
   flush(): void {
-    this.#check();
+    this.#out.check();
   }
 
   /** Forces the open segment's data to the device now, whatever the policy. */
   sync(): void {
-    this.#enter();
-    try {
-      this.#current?.sink.sync();
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-    }
+    this.#out.sync();
   }
 
   /**
@@ -343,31 +243,7 @@ export class SegmentSink {
    * rest.
    */
   close(): void {
-    if (this.#closed) return;
-    if (this.#busy)
-      throw new SinkBusyError(`close() re-entered a call on ${this.dir}`, 'ERR_SINK_BUSY', this.dir);
-    this.#closed = true;
-    this.#busy = true;
-    try {
-      const seg = this.#current;
-      this.#current = null;
-      if (this.#failure !== null) {
-        seg?.sink.close();
-        return;
-      }
-      if (seg !== null && seg.sink.stats.bytesWritten > 0) this.#finish(seg, undefined, true);
-      else {
-        seg?.sink.close();
-        this.#writePlaylists(true);
-      }
-    } catch (err) {
-      if (err instanceof WriterError) this.#failure = err;
-      throw err;
-    } finally {
-      this.#busy = false;
-      for (const c of this.#claims) releasePath(c);
-    }
-    this.#drainHooks();
+    this.#out.close((seg) => this.#finish(seg, undefined, true));
   }
 
   /** A function with the muxer's sink signature that writes here: `new TsMuxer({ sink: hls.asTsSink() })`. */
@@ -394,7 +270,7 @@ export class SegmentSink {
     }
     const wantDiscontinuity = this.#pendingDiscontinuity || newEvent;
 
-    let seg = this.#current;
+    let seg = this.#out.current;
     if (seg === null) {
       seg = this.#open(wantDiscontinuity);
       this.#pendingDiscontinuity = false;
@@ -428,7 +304,7 @@ export class SegmentSink {
    */
   #due(seg: OpenSegment, pts: number | undefined): boolean {
     const reached = pts === undefined ? 0 : elapsedTicks(seg, pts);
-    return Math.max(spanTicks(seg), reached) >= this.#targetTicks;
+    return Math.max(spanTicks(seg), reached) >= this.#out.targetTicks;
   }
 
   #account(seg: OpenSegment, info: SinkChunkInfo, track: number): void {
@@ -447,17 +323,11 @@ export class SegmentSink {
   }
 
   #open(discontinuity: boolean): OpenSegment {
-    const index = this.#nextIndex++;
-    const startedAt = this.#now();
+    const index = this.#out.takeIndex();
+    const startedAt = this.#out.now();
     const name = this.#segmentName(index, startedAt);
     const path = childPath(this.dir, name);
-    const sink = new FileSink(path, {
-      fsync: this.fsyncPolicy,
-      flags: this.#overwrite ? 'w' : 'wx',
-      fs: this.#fs,
-      now: this.#now,
-      ...(this.#retries === undefined ? {} : { eagainRetries: this.#retries }),
-    });
+    const sink = new FileSink(path, this.#out.fileOptions());
     const seg: OpenSegment = {
       index,
       name,
@@ -472,7 +342,7 @@ export class SegmentSink {
       spanEnd: 0,
       broken: false,
     };
-    this.#current = seg;
+    this.#out.current = seg;
     return seg;
   }
 
@@ -484,91 +354,13 @@ export class SegmentSink {
     return `${this.prefix}_${compactUtc(stamp)}.ts`;
   }
 
-  /** Closes `seg` (fsync per policy), lists it, rewrites the playlists. */
+  /** Lists `seg` as lasting up to the next segment's first PTS, or its own media time without one. */
   #finish(seg: OpenSegment, nextFirstPts: number | undefined, ended: boolean): void {
     const ticks =
       nextFirstPts !== undefined && seg.firstPts !== undefined
         ? Math.max(0, nextFirstPts - seg.firstPts)
         : spanTicks(seg);
-    const bytes = seg.sink.stats.bytesWritten;
-    seg.sink.close();
-    if (this.#current === seg) this.#current = null;
-    const entry: PlaylistSegment = {
-      name: seg.name,
-      duration: ticks / CLOCK_HZ,
-      programDateTime: seg.startedAt,
-      discontinuity: seg.discontinuity,
-    };
-    this.#segments.push(entry);
-    this.#finishedBytes += bytes;
-    this.#finishedTicks += ticks;
-    this.#writePlaylists(ended);
-    this.#finishedQueue.push({
-      index: seg.index,
-      name: seg.name,
-      path: seg.path,
-      duration: entry.duration,
-      bytes,
-      programDateTime: seg.startedAt,
-      discontinuity: seg.discontinuity,
-      firstPts: seg.firstPts ?? null,
-    });
-  }
-
-  #writePlaylists(ended: boolean): void {
-    const durable = this.fsyncPolicy !== 'none';
-    const model = {
-      segments: this.#segments,
-      minTargetDuration: this.targetDuration,
-      liveSegmentCount: this.#liveCount,
-      ended,
-    };
-    writeFileAtomic(
-      this.#fs,
-      this.dir,
-      this.#playlistName,
-      renderPlaylist({ ...model, kind: 'event' }),
-      durable,
-    );
-    if (this.#liveName !== null) {
-      writeFileAtomic(
-        this.#fs,
-        this.dir,
-        this.#liveName,
-        renderPlaylist({ ...model, kind: 'live' }),
-        durable,
-      );
-    }
-  }
-
-  #drainHooks(): void {
-    const hook = this.#onSegment;
-    const queue = this.#finishedQueue;
-    if (queue.length === 0) return;
-    this.#finishedQueue = [];
-    if (hook === undefined) return;
-    for (const s of queue) hook(s);
-  }
-
-  #check(): void {
-    if (this.#failure !== null) {
-      throw new SinkClosedError(
-        `${this.dir} failed earlier: ${this.#failure.message}`,
-        'ERR_SINK_FAILED',
-        this.dir,
-        {
-          cause: this.#failure,
-        },
-      );
-    }
-    if (this.#closed)
-      throw new SinkClosedError(`segment sink in ${this.dir} is closed`, 'ERR_SINK_CLOSED', this.dir);
-  }
-
-  #enter(): void {
-    if (this.#busy) throw new SinkBusyError(`re-entrant call on ${this.dir}`, 'ERR_SINK_BUSY', this.dir);
-    this.#check();
-    this.#busy = true;
+    this.#out.finish(seg, ticks, seg.firstPts, ended);
   }
 }
 
@@ -582,14 +374,6 @@ function spanTicks(seg: OpenSegment): number {
 function elapsedTicks(seg: OpenSegment, pts: number): number {
   const current = seg.spanStart === undefined ? 0 : Math.max(0, pts - seg.spanStart);
   return seg.accumulated + current;
-}
-
-function validatePlaylistName(value: unknown, option: string): string {
-  const name = validateName(value, option, MAX_NAME_BYTES);
-  if (!name.endsWith('.m3u8') || name.length === '.m3u8'.length) {
-    throw new RangeError(`${option} must end in .m3u8`);
-  }
-  return name;
 }
 
 function validateInfo(info: unknown): asserts info is SinkChunkInfo {

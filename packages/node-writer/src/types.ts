@@ -30,6 +30,9 @@ export interface SinkChunkInfo {
   readonly byteLength?: number;
 }
 
+/** The MPEG-TS clock: timestamps in chunk info are 90 kHz ticks. */
+export const CLOCK_HZ = 90_000;
+
 /** A muxer-compatible sink function: consumes `chunk` synchronously before returning. */
 export type ChunkSink = (chunk: Uint8Array, info: SinkChunkInfo) => void;
 
