@@ -17,7 +17,7 @@ import {
   Packet,
 } from 'node-av';
 import type { TrackRecording } from '../src/index.js';
-import { syntheticI420 } from '../test/helpers.js';
+import { pushSyntheticFrame, syntheticI420 } from '../test/helpers.js';
 
 /** One case's outcome: its figures, the bound it asserts, and whether the bound held. */
 export interface CaseResult {
@@ -251,19 +251,6 @@ export function heapMb(): number {
   return process.memoryUsage().heapUsed / 1048576;
 }
 
-/** An I420 frame object as rtc-node's `VideoFrame` looks to the recorder. */
-export function i420Frame(width: number, height: number, data: Uint8Array) {
-  return {
-    data,
-    width,
-    height,
-    type: 5, // VideoBufferType.I420
-    convert: (): never => {
-      throw new Error('I420 only');
-    },
-  };
-}
-
 /** Options of {@link feedSynthetic}. */
 export interface FeedOptions {
   width: number;
@@ -293,22 +280,10 @@ export async function feedSynthetic(rec: TrackRecording, o: FeedOptions): Promis
   const frames = Math.round(o.seconds * o.fps);
   const first = Math.round(from * o.fps);
   let audioN = Math.round(from * 100);
-  const off = o.arrivalOffsetUs ?? 0;
+  const clock = { fps: o.fps, arrivalOffsetUs: o.arrivalOffsetUs ?? 0 };
   for (let f = first; f < first + frames; f++) {
-    const us = Math.round((f * 1e6) / o.fps);
     const data = pics[f % pics.length] as Uint8Array;
-    rec.pushVideoFrame({ frame: i420Frame(o.width, o.height, data), timestampUs: us }, off + us + 20_000);
-    const audioEnd = ((f + 1) * 1e6) / o.fps;
-    while (audioN * 10_000 < audioEnd) {
-      const pcm = new Int16Array(480);
-      for (let i = 0; i < 480; i++)
-        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (audioN * 480 + i)) / 48_000));
-      audioN++;
-      rec.pushAudioFrame(
-        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-        off + audioN * 10_000 + 20_000,
-      );
-    }
+    audioN = pushSyntheticFrame(rec, f, audioN, { data, width: o.width, height: o.height }, clock);
     if (o.backpressure !== false) await rec.drained();
     else if (f % 4 === 0) await new Promise((r) => setImmediate(r));
     if (o.onSecond && (f + 1) % o.fps === 0) await o.onSecond((f + 1) / o.fps);

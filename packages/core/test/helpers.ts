@@ -16,6 +16,7 @@ import {
   VideoStream,
 } from '@livekit/rtc-node';
 import { formatReport, inspectTs, type TsReport } from '@trackrec/muxer/inspect';
+import type { TrackRecording } from '../src/recording.js';
 
 /** A fresh temporary directory; remove with `rmSync(dir, { recursive: true })`. */
 export function tempDir(): string {
@@ -154,6 +155,65 @@ export function syntheticI420(width: number, height: number, index: number, back
   for (let y = 0; y < height; y++) data.fill(BAR_LUMA, y * width + x0, y * width + x0 + barW);
   data.fill(128, width * height);
   return data;
+}
+
+/** An I420 frame as rtc-node's `VideoFrame` looks to the recorder; it offers no conversion. */
+export function i420Frame(width: number, height: number, data: Uint8Array) {
+  return {
+    data,
+    width,
+    height,
+    type: 5, // VideoBufferType.I420
+    convert: (): never => {
+      throw new Error('I420 only');
+    },
+  };
+}
+
+/** 10 ms of 48 kHz mono: frame `n` of a continuous sine of `frequency` Hz peaking at `amplitude`. */
+export function toneFrame(n: number, amplitude = 6000, frequency = 440) {
+  const pcm = new Int16Array(480);
+  for (let i = 0; i < 480; i++)
+    pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * frequency * (n * 480 + i)) / 48_000));
+  return { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 };
+}
+
+/** Options of {@link pushSyntheticFrame}. */
+export interface SyntheticClockOptions {
+  /** Video frame rate. Default 30. */
+  fps?: number;
+  /** Added to every arrival time (µs): a recording clock that reads this much at media time 0. Default 0. */
+  arrivalOffsetUs?: number;
+  /** Audio frame `n` (10 ms, 48 kHz mono). Default {@link toneFrame}: a 440 Hz tone. */
+  audio?: (n: number) => ReturnType<typeof toneFrame>;
+}
+
+/**
+ * On a synthetic clock, faster than real time: pushes video frame `f` (captured at `f / fps` s) as an
+ * I420 `picture`, then the 10 ms audio frames from `audioN` up to the end of that frame; explicit
+ * arrival = capture + 20 ms. Returns the next audio frame index. The caller applies backpressure.
+ */
+export function pushSyntheticFrame(
+  rec: Pick<TrackRecording, 'pushVideoFrame' | 'pushAudioFrame'>,
+  f: number,
+  audioN: number,
+  picture: { data: Uint8Array; width: number; height: number },
+  o: SyntheticClockOptions = {},
+): number {
+  const fps = o.fps ?? 30;
+  const off = o.arrivalOffsetUs ?? 0;
+  const us = Math.round((f * 1e6) / fps);
+  rec.pushVideoFrame(
+    { frame: i420Frame(picture.width, picture.height, picture.data), timestampUs: us },
+    off + us + 20_000,
+  );
+  let n = audioN;
+  while (n * 10_000 < ((f + 1) * 1e6) / fps) {
+    const frame = (o.audio ?? toneFrame)(n);
+    n++;
+    rec.pushAudioFrame(frame, off + n * 10_000 + 20_000);
+  }
+  return n;
 }
 
 /** A real rtc-node local video track: VideoSource → LocalVideoTrack → VideoStream. */

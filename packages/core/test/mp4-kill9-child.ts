@@ -6,7 +6,7 @@
 
 import { statSync } from 'node:fs';
 import { TrackRecording } from '../src/recording.js';
-import { syntheticI420 } from './helpers.js';
+import { i420Frame, syntheticI420, toneFrame } from './helpers.js';
 
 const outputDir = process.argv[2];
 if (outputDir === undefined) throw new Error('usage: mp4-kill9-child.ts <outputDir>');
@@ -38,26 +38,14 @@ let ready = false;
 setInterval(() => {
   const us = (performance.now() - t0) * 1000;
   while ((frame * 1e6) / 30 <= us) {
-    const data = syntheticI420(320, 240, frame);
     rec.pushVideoFrame({
-      frame: {
-        data,
-        width: 320,
-        height: 240,
-        type: 5,
-        convert: () => {
-          throw new Error('I420 only');
-        },
-      },
+      frame: i420Frame(320, 240, syntheticI420(320, 240, frame)),
       timestampUs: Math.round((frame * 1e6) / 30),
     });
     frame++;
   }
   while (audio * 10_000 <= us) {
-    const pcm = new Int16Array(480);
-    for (let i = 0; i < 480; i++)
-      pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (audio * 480 + i)) / 48_000));
-    rec.pushAudioFrame({ data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 });
+    rec.pushAudioFrame(toneFrame(audio));
     audio++;
   }
   if (!ready && statSync(path).size > 10_000) {

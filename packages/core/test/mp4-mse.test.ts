@@ -16,7 +16,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
-import { removeDir, syntheticI420, tempDir } from './helpers.js';
+import { pushSyntheticFrame, removeDir, syntheticI420, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = (() => {
@@ -145,28 +145,8 @@ async function record(options: Omit<RecordingOptions, 'outputDir'>, seconds: num
   await rec.start();
   let phase = 0;
   for (let f = 0; f < 30 * seconds; f++) {
-    const us = Math.round((f * 1e6) / 30);
     const [w, h] = f < wideFrom ? [320, 240] : [480, 270];
-    const frame = {
-      data: syntheticI420(w, h, f),
-      width: w,
-      height: h,
-      type: 5,
-      convert: () => {
-        throw new Error('I420 only');
-      },
-    };
-    rec.pushVideoFrame({ frame, timestampUs: us }, us + 20_000);
-    while (phase * 10_000 < ((f + 1) * 1e6) / 30) {
-      const pcm = new Int16Array(480);
-      for (let i = 0; i < 480; i++)
-        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (phase * 480 + i)) / 48_000));
-      phase++;
-      rec.pushAudioFrame(
-        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-        phase * 10_000 + 20_000,
-      );
-    }
+    phase = pushSyntheticFrame(rec, f, phase, { data: syntheticI420(w, h, f), width: w, height: h });
     await rec.drained();
   }
   const info = await rec.stop();

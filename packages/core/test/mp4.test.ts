@@ -12,7 +12,16 @@ import { createFile, MP4BoxBuffer } from 'mp4box';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
-import { ffmpegDecode, judgeAvailable, parsePlaylist, removeDir, syntheticI420, tempDir } from './helpers.js';
+import {
+  ffmpegDecode,
+  judgeAvailable,
+  parsePlaylist,
+  pushSyntheticFrame,
+  removeDir,
+  syntheticI420,
+  tempDir,
+  toneFrame,
+} from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -110,34 +119,8 @@ async function record(
   await rec.start();
   let phase = 0;
   for (let f = 0; f < 30 * seconds; f++) {
-    const us = Math.round((f * 1e6) / 30);
     const [w, h] = sizeAt(f);
-    const data = syntheticI420(w, h, f);
-    rec.pushVideoFrame(
-      {
-        frame: {
-          data,
-          width: w,
-          height: h,
-          type: 5,
-          convert: () => {
-            throw new Error('I420 only');
-          },
-        },
-        timestampUs: us,
-      },
-      us + 20_000,
-    );
-    while (phase * 10_000 < ((f + 1) * 1e6) / 30) {
-      const pcm = new Int16Array(480);
-      for (let i = 0; i < 480; i++)
-        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (phase * 480 + i)) / 48_000));
-      phase++;
-      rec.pushAudioFrame(
-        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-        phase * 10_000 + 20_000,
-      );
-    }
+    phase = pushSyntheticFrame(rec, f, phase, { data: syntheticI420(w, h, f), width: w, height: h });
     await rec.drained();
   }
   const info = await rec.stop();
@@ -295,15 +278,7 @@ describe('fragmented MP4 output', () => {
       segments: { filenamePrefix: 'voice-hls', segmentType: 'fmp4', segmentDuration: 1 },
     });
     await rec.start();
-    for (let k = 0; k < 300; k++) {
-      const pcm = new Int16Array(480);
-      for (let i = 0; i < 480; i++)
-        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (k * 480 + i)) / 48_000));
-      rec.pushAudioFrame(
-        { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-        (k + 1) * 10_000,
-      );
-    }
+    for (let k = 0; k < 300; k++) rec.pushAudioFrame(toneFrame(k), (k + 1) * 10_000);
     const info = await rec.stop();
     expect(info.error).toBe('');
     const parsed = mp4box(readFileSync(info.file!.location));

@@ -15,11 +15,13 @@ import {
   lumaMeans,
   maxStep,
   parsePlaylist,
+  pushSyntheticFrame,
   removeDir,
   SyntheticAudio,
   SyntheticVideo,
   syntheticI420,
   tempDir,
+  toneFrame,
   videoPts,
 } from './helpers.js';
 
@@ -382,34 +384,7 @@ describe('bounded memory', () => {
     let phase = 0;
     // 30 fps video and 10 ms audio frames on a synthetic clock (explicit arrival times).
     for (let f = 0; f < 30 * 60; f++) {
-      const us = Math.round((f * 1e6) / 30);
-      const data = syntheticI420(w, h, f);
-      rec.pushVideoFrame(
-        {
-          frame: {
-            data,
-            width: w,
-            height: h,
-            type: 5,
-            convert: () => {
-              throw new Error('I420 only');
-            },
-          },
-          timestampUs: us,
-        },
-        us + 20_000,
-      );
-      const audioEnd = ((f + 1) * 1e6) / 30;
-      while (phase * 10_000 < audioEnd) {
-        const pcm = new Int16Array(480);
-        for (let i = 0; i < 480; i++)
-          pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (phase * 480 + i)) / 48_000));
-        phase++;
-        rec.pushAudioFrame(
-          { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-          phase * 10_000 + 20_000,
-        );
-      }
+      phase = pushSyntheticFrame(rec, f, phase, { data: syntheticI420(w, h, f), width: w, height: h });
       await rec.drained();
       const m = rec.metrics();
       maxPending = Math.max(maxPending, m.pendingPackets);
@@ -473,25 +448,13 @@ describe('lip sync', () => {
     const w = 320;
     const h = 240;
     const flashAt = new Set([45, 46, 47]); // t = 1.5 s
+    // Silence but for a 1 kHz beep in audio frames 150-159 (t = 1.5 s).
+    const beep = (k: number) => toneFrame(k, k >= 150 && k < 160 ? 12_000 : 0, 1000);
     let n = 0;
     // Synthetic clock: 3 s of 30 fps video and 10 ms audio frames, arrival = capture + 20 ms.
     for (let f = 0; f < 90; f++) {
-      const us = Math.round((f * 1e6) / 30);
       const data = syntheticI420(w, h, f, flashAt.has(f) ? 200 : 40);
-      const frame = { data, width: w, height: h, type: 5, convert: () => frameError() };
-      rec.pushVideoFrame({ frame, timestampUs: us }, us + 20_000);
-      while (n * 10_000 < ((f + 1) * 1e6) / 30) {
-        const pcm = new Int16Array(480);
-        if (n >= 150 && n < 160) {
-          for (let i = 0; i < 480; i++)
-            pcm[i] = Math.round(12_000 * Math.sin((2 * Math.PI * 1000 * (n * 480 + i)) / 48_000));
-        }
-        n++;
-        rec.pushAudioFrame(
-          { data: pcm, sampleRate: 48_000, channels: 1, samplesPerChannel: 480 },
-          n * 10_000 + 20_000,
-        );
-      }
+      n = pushSyntheticFrame(rec, f, n, { data, width: w, height: h }, { audio: beep });
       await rec.drained();
     }
     const info = await rec.stop();
@@ -510,7 +473,3 @@ describe('lip sync', () => {
     expect(Math.abs(audioT - videoT)).toBeLessThan(0.01);
   });
 });
-
-function frameError(): never {
-  throw new Error('I420 only');
-}

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RecorderLogger, TrackRecording } from '../../src/index.js';
-import { parsePlaylist, syntheticI420 } from '../../test/helpers.js';
-import { type CaseResult, check, decode, decodedClean, i420Frame, type SuiteOptions } from '../lib.js';
+import { i420Frame, parsePlaylist, syntheticI420 } from '../../test/helpers.js';
+import { type CaseResult, check, decode, decodedClean, type SuiteOptions } from '../lib.js';
 
 const W = 320;
 const H = 240;

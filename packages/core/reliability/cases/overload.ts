@@ -3,17 +3,8 @@
 // core: the bounded queue must drop the oldest frames and count them, RSS must stay within a fixed bound,
 // and the file must stay valid.
 import { TrackRecording } from '../../src/index.js';
-import { syntheticI420 } from '../../test/helpers.js';
-import {
-  type CaseResult,
-  check,
-  decode,
-  decodedClean,
-  fullGc,
-  i420Frame,
-  rssMb,
-  type SuiteOptions,
-} from '../lib.js';
+import { i420Frame, syntheticI420 } from '../../test/helpers.js';
+import { type CaseResult, check, decode, decodedClean, fullGc, rssMb, type SuiteOptions } from '../lib.js';
 
 const W = 1920;
 const H = 1080;
