@@ -72,10 +72,11 @@ export function toMetricSamples(recording: TrackRecording): MetricSample[] {
     add(
       'frames_dropped_total',
       'counter',
-      'Frames dropped because the encoder lagged.',
+      'Frames dropped: encoder lag, too late, or invalid.',
       m.video.framesDropped,
       v,
     );
+    add('frames_invalid_total', 'counter', 'Frames refused as invalid.', m.video.framesInvalid, v);
     add(
       'filler_frames_total',
       'counter',
@@ -94,6 +95,7 @@ export function toMetricSamples(recording: TrackRecording): MetricSample[] {
   if (m.audio) {
     const a = { track: 'audio' };
     add('frames_in_total', 'counter', 'Frames read from the track sources.', m.audio.framesIn, a);
+    add('frames_invalid_total', 'counter', 'Frames refused as invalid.', m.audio.framesInvalid, a);
     add('audio_gaps_total', 'counter', 'Gaps detected in the audio source.', m.audio.gaps, a);
     add(
       'audio_silence_seconds_total',

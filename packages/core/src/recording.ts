@@ -270,6 +270,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
   #videoDropped = 0;
   #fillerFrames = 0;
   #invalidFrames = 0;
+  #invalidAudioFrames = 0;
 
   // Audio.
   readonly #audioTimeline = new AudioTimeline();
@@ -696,7 +697,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
     if (this.#status !== 'ACTIVE' || !encoder) return;
     this.#audioIn++;
     if (!plausibleAudio(frame)) {
-      this.logger.warn('dropped an invalid audio frame (bad rate, channels, or sample count)');
+      this.#invalidAudio('bad rate, channels, or sample count');
       return;
     }
     this.#lastAudioArrivalUs = arrival;
@@ -728,12 +729,20 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       this.#onAudioPackets(encoder.encode(input));
     } catch (error) {
       if (error instanceof EncoderError && error.code === 'INVALID_INPUT') {
-        this.logger.warn(`dropped an invalid audio frame: ${error.message}`);
+        this.#invalidAudio(error.message);
         return;
       }
       this.#fail(
         new RecorderError('ENCODER', `audio encoder failed: ${errorMessage(error)}`, { cause: error }),
       );
+    }
+  }
+
+  /** Counts a refused audio frame; logs the first and every 100th, so a hostile source cannot flood the log. */
+  #invalidAudio(why: string): void {
+    this.#invalidAudioFrames++;
+    if (this.#invalidAudioFrames === 1 || this.#invalidAudioFrames % 100 === 0) {
+      this.logger.warn({ count: this.#invalidAudioFrames }, `dropped an invalid audio frame: ${why}`);
     }
   }
 
@@ -951,6 +960,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
             framesIn: this.#videoIn,
             framesEncoded: this.#videoEncoded,
             framesDropped: this.#videoDropped,
+            framesInvalid: this.#invalidFrames,
             fillerFrames: this.#fillerFrames,
             queued: this.#queue.length,
             encoderLagMs: (ve?.lagMs ?? 0) + queuedUs / 1000,
@@ -960,6 +970,7 @@ export class TrackRecording extends EventEmitter<RecordingEvents> {
       audio: this.#hasAudio
         ? {
             framesIn: this.#audioIn,
+            framesInvalid: this.#invalidAudioFrames,
             gaps: tl.gaps,
             silenceMs: (tl.silenceSamples * 1000) / rate,
             droppedMs: (tl.droppedSamples * 1000) / rate,

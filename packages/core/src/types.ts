@@ -191,8 +191,10 @@ export interface VideoMetrics {
   framesIn: number;
   /** Frames encoded (sources and filler). */
   framesEncoded: number;
-  /** Frames dropped because the encoder lagged (oldest first) or they came too late. */
+  /** Frames dropped because the encoder lagged (oldest first), they came too late, or they were invalid. */
   framesDropped: number;
+  /** Of `framesDropped`, frames refused as invalid (bad size, buffer length or timestamp). */
+  framesInvalid: number;
   /** Filler frames (repeated or black) encoded while the track delivered nothing. */
   fillerFrames: number;
   /** Frames waiting for the encoder. */
@@ -207,6 +209,8 @@ export interface VideoMetrics {
 export interface AudioMetrics {
   /** Frames read from sources. */
   framesIn: number;
+  /** Frames dropped as invalid (bad rate, channel count, sample count or buffer length). */
+  framesInvalid: number;
   /** Gaps detected in a source (filled with silence). */
   gaps: number;
   /** Silence written (filler, gaps, drift), ms. */

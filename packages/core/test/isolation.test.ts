@@ -243,11 +243,21 @@ describe('encoder faults', () => {
       channels: 0,
       samplesPerChannel: 480,
     });
+    // And one whose buffer is shorter than its sample count says.
+    rec.pushAudioFrame({
+      data: new Int16Array(10),
+      sampleRate: 48_000,
+      channels: 2,
+      samplesPerChannel: 480,
+    });
     await run;
     const info = await rec.stop();
     await video.close();
     expect(info.status).toBe('COMPLETE');
-    expect(rec.metrics().video?.framesDropped).toBeGreaterThanOrEqual(1);
+    const m = rec.metrics();
+    expect(m.video?.framesDropped).toBeGreaterThanOrEqual(1);
+    expect(m.video?.framesInvalid).toBe(1);
+    expect(m.audio?.framesInvalid).toBe(2);
     inspectFile(info.file?.location as string);
     if (judgeAvailable('ffmpeg')) expect(ffmpegDecode(info.file?.location as string).status).toBe(0);
   });
