@@ -12,11 +12,20 @@
 /** Frames whose estimated encode time reaches this many ms always go to the pool (bounds loop blocking). */
 export const SYNC_MAX_FRAME_MS = 4;
 
+/**
+ * An encoder sent to the pool for its frame time comes back once the estimate falls below this: the
+ * gap keeps an encoder near the limit from switching threads (and malloc arenas) every few frames.
+ */
+export const SYNC_RETURN_FRAME_MS = 3;
+
 /** Event-loop ms per wall second that all synchronous encoders of the process may claim together. */
 export const SYNC_BUDGET_MS_PER_S = 300;
 
-/** Weight of the newest measurement in the running estimate of one frame's encode time. */
-const ESTIMATE_WEIGHT = 0.1;
+/**
+ * Frames in the estimate: the median of the last 16 encode times, so the IDR every keyframe interval
+ * (several times a P-frame's cost) does not move it.
+ */
+const WINDOW = 16;
 
 /** Integer µs per second, so claims given back sum to exactly zero. */
 let claimedUsPerS = 0;
@@ -30,7 +39,10 @@ export function syncClaimMsPerSecond(): number {
 export class OffloadPolicy {
   readonly #mode: boolean | 'auto';
   readonly #fps: number;
-  #estimateMs: number | undefined;
+  readonly #times = new Float64Array(WINDOW);
+  readonly #sorted = new Float64Array(WINDOW);
+  #count = 0;
+  #slow = false;
   #claim = 0;
 
   constructor(mode: boolean | 'auto', fps: number) {
@@ -42,8 +54,11 @@ export class OffloadPolicy {
   next(): boolean {
     if (this.#mode !== 'auto') return this.#mode;
     this.release();
-    const estimate = this.#estimateMs;
-    if (estimate === undefined || estimate >= SYNC_MAX_FRAME_MS) return true;
+    const estimate = this.estimateMs;
+    if (estimate === undefined) return true;
+    if (estimate >= SYNC_MAX_FRAME_MS) this.#slow = true;
+    else if (estimate < SYNC_RETURN_FRAME_MS) this.#slow = false;
+    if (this.#slow) return true;
     const cost = Math.round(estimate * this.#fps * 1000);
     if (claimedUsPerS + cost > SYNC_BUDGET_MS_PER_S * 1000) return true;
     this.#claim = cost;
@@ -52,12 +67,24 @@ export class OffloadPolicy {
   }
 
   /**
-   * Folds one frame's encode time into the estimate. Pool frames include the hand-off and any wait for
-   * a pool thread, so a busy pool keeps an encoder there: the safe side.
+   * Adds one frame's encode time to the estimate. Pool frames include the hand-off and any wait for a
+   * pool thread, so a busy pool keeps an encoder there: the safe side.
    */
   record(ms: number): void {
-    const e = this.#estimateMs;
-    this.#estimateMs = e === undefined ? ms : e + ESTIMATE_WEIGHT * (ms - e);
+    this.#times[this.#count % WINDOW] = ms;
+    this.#count++;
+  }
+
+  /** Median encode time of the last frames, ms; undefined before the first. */
+  get estimateMs(): number | undefined {
+    const n = Math.min(this.#count, WINDOW);
+    if (n === 0) return undefined;
+    const sorted = this.#sorted.subarray(0, n);
+    sorted.set(this.#times.subarray(0, n));
+    sorted.sort();
+    return n % 2 === 1
+      ? (sorted[n >> 1] as number)
+      : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
   }
 
   /** Gives this encoder's share of the budget back (on close). */

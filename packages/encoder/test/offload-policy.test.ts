@@ -5,6 +5,7 @@ import {
   OffloadPolicy,
   SYNC_BUDGET_MS_PER_S,
   SYNC_MAX_FRAME_MS,
+  SYNC_RETURN_FRAME_MS,
   syncClaimMsPerSecond,
 } from '../src/offload-policy.js';
 import { VideoEncoder, type VideoEncoderOptions } from '../src/video-encoder.js';
@@ -41,11 +42,35 @@ describe('OffloadPolicy', () => {
     expect(syncClaimMsPerSecond()).toBe(0);
   });
 
-  it('sends frames that block the loop too long, or that overflow the shared budget, to the pool', () => {
-    const slow = new OffloadPolicy('auto', 30);
-    slow.record(SYNC_MAX_FRAME_MS);
-    expect(slow.next()).toBe(true);
+  it('estimates with the median of the last 16 frames, so periodic IDRs do not move it', () => {
+    const p = new OffloadPolicy('auto', 30);
+    for (let i = 0; i < 15; i++) p.record(i % 8 === 0 ? 12 : 2); // two 12 ms IDRs among 2 ms frames
+    expect(p.estimateMs).toBe(2);
+    expect(p.next()).toBe(false);
+    for (let i = 0; i < 16; i++) p.record(5); // the last 16 replace everything older
+    expect(p.estimateMs).toBe(5);
+    p.release();
+  });
 
+  it('sends frames that block the loop too long to the pool, and brings them back only well below', () => {
+    const p = new OffloadPolicy('auto', 30);
+    p.record(SYNC_MAX_FRAME_MS);
+    expect(p.next()).toBe(true);
+    // Between the return limit and the limit: an encoder on the pool stays there...
+    for (let i = 0; i < 16; i++) p.record((SYNC_RETURN_FRAME_MS + SYNC_MAX_FRAME_MS) / 2);
+    expect(p.next()).toBe(true);
+    // ...and comes back below the return limit.
+    for (let i = 0; i < 16; i++) p.record(SYNC_RETURN_FRAME_MS - 0.5);
+    expect(p.next()).toBe(false);
+    // One that never left stays on its thread in the same band.
+    const q = new OffloadPolicy('auto', 30);
+    q.record((SYNC_RETURN_FRAME_MS + SYNC_MAX_FRAME_MS) / 2);
+    expect(q.next()).toBe(false);
+    p.release();
+    q.release();
+  });
+
+  it('sends frames that overflow the shared budget to the pool', () => {
     // 2 ms x 60 fps = 120 ms/s each: two fit in the 300 ms budget, the third does not.
     const policies = Array.from({ length: 3 }, () => new OffloadPolicy('auto', 60));
     for (const p of policies) p.record(2);
