@@ -75,10 +75,18 @@ export function ffmpegDecode(path: string): { status: number | null; stderr: str
   return { status: r.status, stderr: r.stderr };
 }
 
-/** ffprobe's decoded frame counts and sizes per stream. */
-export function ffprobeStreams(
-  path: string,
-): { codec_type: string; codec_name: string; width?: number; height?: number; nb_read_frames: string }[] {
+/** One stream as ffprobe sees it after decoding every frame. */
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+  nb_read_frames: string;
+  duration?: string;
+}
+
+/** ffprobe's streams with decoded frame counts, and the container's duration in seconds. */
+export function ffprobeMedia(path: string): { streams: ProbedStream[]; duration: number } {
   const r = spawnSync(
     'ffprobe',
     [
@@ -86,7 +94,7 @@ export function ffprobeStreams(
       'error',
       '-count_frames',
       '-show_entries',
-      'stream=codec_type,codec_name,width,height,nb_read_frames',
+      'stream=codec_type,codec_name,width,height,nb_read_frames,duration:format=duration',
       '-of',
       'json',
       path,
@@ -94,7 +102,13 @@ export function ffprobeStreams(
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`ffprobe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout).streams;
+  const parsed = JSON.parse(r.stdout) as { streams: ProbedStream[]; format: { duration: string } };
+  return { streams: parsed.streams, duration: Number(parsed.format.duration) };
+}
+
+/** ffprobe's decoded frame counts and sizes per stream. */
+export function ffprobeStreams(path: string): ProbedStream[] {
+  return ffprobeMedia(path).streams;
 }
 
 /** Decoded luma means of every video frame (ffmpeg signalstats), in order. */
