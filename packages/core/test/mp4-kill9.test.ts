@@ -10,17 +10,15 @@ import { join, resolve } from 'node:path';
 import { completeFragmentedLength } from '@trackrec/muxer/mp4';
 import { repairFmp4Hls, repairMp4 } from '@trackrec/node-writer';
 import { createFile, MP4BoxBuffer } from 'mp4box';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ffmpegDecode, judgeAvailable, parsePlaylist, removeDir, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { ffmpegDecode, judgeAvailable, parsePlaylist } from './helpers.js';
+import { tempDirPerTest } from './temp-dirs.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const CHILD = 'packages/core/test/mp4-kill9-child.ts';
 const ITERATIONS = Number(process.env.TRACKREC_KILL_ITERATIONS ?? 3);
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
-});
+const dir = tempDirPerTest();
 
 /** Starts the child, waits for `ready`, lets it record `ms` more, then SIGKILLs it. */
 function runAndKill(outDir: string, ms: number): Promise<void> {
@@ -95,8 +93,7 @@ function expectReadable(path: string): void {
 describe('kill -9 while recording fragmented MP4', () => {
   it(`leaves a file readable up to its last whole fragment; repairMp4 cuts a torn one (${ITERATIONS} kills)`, async () => {
     for (let i = 0; i < ITERATIONS; i++) {
-      const out = tempDir();
-      dirs.push(out);
+      const out = dir();
       await runAndKill(out, 300 + Math.floor(Math.random() * 1200));
       const path = join(out, 'rec.mp4');
       const bytes = readFileSync(path);

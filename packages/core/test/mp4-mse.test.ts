@@ -13,10 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { type Browser, chromium } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
-import { pushSyntheticFrame, removeDir, syntheticI420, tempDir } from './helpers.js';
+import { pushSyntheticFrame, syntheticI420 } from './helpers.js';
+import { tempDirPerTest } from './temp-dirs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = (() => {
@@ -132,15 +133,11 @@ interface Result {
   corrupted: number;
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
-});
+const dir = tempDirPerTest();
 
 /** Records `seconds` of synthetic 30 fps video and a tone, faster than real time. */
 async function record(options: Omit<RecordingOptions, 'outputDir'>, seconds: number, wideFrom = Infinity) {
-  const out = tempDir();
-  dirs.push(out);
+  const out = dir();
   const rec = new TrackRecording({ outputDir: out, ...options });
   await rec.start();
   let phase = 0;
@@ -229,8 +226,7 @@ describe.runIf(hasChromium || required)('fragmented MP4 in chromium through MSE'
   }
 
   it('plays the file while it is being written (Range polling, real-time recording)', async () => {
-    const out = tempDir();
-    dirs.push(out);
+    const out = dir();
     root = out;
     const rec = new TrackRecording({
       outputDir: out,

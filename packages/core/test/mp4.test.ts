@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createFile, MP4BoxBuffer } from 'mp4box';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
 import {
@@ -17,21 +17,12 @@ import {
   judgeAvailable,
   parsePlaylist,
   pushSyntheticFrame,
-  removeDir,
   syntheticI420,
-  tempDir,
   toneFrame,
 } from './helpers.js';
+import { tempDirPerTest } from './temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = tempDirPerTest();
 const small = { width: 320, height: 240, framerate: 30, videoBitrate: 300, x264Preset: 'ultrafast' as const };
 
 interface Parsed {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingInfo } from '../src/types.js';
 import {
@@ -16,24 +16,15 @@ import {
   maxStep,
   parsePlaylist,
   pushSyntheticFrame,
-  removeDir,
   SyntheticAudio,
   SyntheticVideo,
   syntheticI420,
-  tempDir,
   toneFrame,
   videoPts,
 } from './helpers.js';
+import { tempDirPerTest } from './temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) if (!process.env.KEEP) removeDir(d);
-});
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const dir = tempDirPerTest();
 /** A full garbage collection, without needing node --expose-gc. */
 function forceGc(): void {
   setFlagsFromString('--expose_gc');
