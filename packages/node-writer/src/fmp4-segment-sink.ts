@@ -107,10 +107,9 @@ export class Fmp4SegmentSink {
    * sink waits for a random-access fragment: ask the encoder for a keyframe.
    */
   get wantsRotation(): boolean {
-    const out = this.#out;
-    const seg = out.current;
-    if (seg === null || out.closed || out.failure !== null || seg.firstDts === undefined) return false;
-    return this.#pendingDiscontinuity || seg.endDts - seg.firstDts >= out.targetTicks;
+    const seg = this.#out.writable;
+    if (seg === null || seg.firstDts === undefined) return false;
+    return this.#pendingDiscontinuity || seg.endDts - seg.firstDts >= this.#out.targetTicks;
   }
 
   /** Init segment file names written so far, in order. */

@@ -9,24 +9,15 @@ import { SinkBusyError, SinkClosedError, toWriterError, WriteError, WriterError 
 import { claimPath, type FileSink, type FileSinkOptions, releasePath } from './file-sink.js';
 import { defaultFs, type WriterFs } from './fs.js';
 import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
-import { type PlaylistSegment, renderPlaylist, writeFileAtomic } from './playlist.js';
-import type { FinishedSegment } from './segment-sink.js';
+import { type PlaylistSegment, validatePlaylistShape, writePlaylists } from './playlist.js';
+import type { FinishedSegment, SegmentSinkOptions } from './segment-sink.js';
 import { CLOCK_HZ, type FsyncPolicy, validateFsyncPolicy } from './types.js';
 
-/** The options both HLS sinks take besides `dir`; each sink's public options type is assignable to it. @internal */
-export interface HlsOutputOptions {
-  prefix?: string;
-  playlistName?: string;
-  livePlaylistName?: string;
-  liveSegmentCount?: number;
-  targetDuration?: number;
-  fsync?: FsyncPolicy;
-  overwrite?: boolean;
-  eagainRetries?: number;
-  fs?: WriterFs;
-  now?: () => number;
-  onSegment?: (segment: FinishedSegment) => void;
-}
+/**
+ * The options both HLS sinks take besides `dir`. `Fmp4SegmentSinkOptions` is `SegmentSinkOptions` without
+ * `naming`, so either sink's options fit. @internal
+ */
+export type HlsOutputOptions = Omit<SegmentSinkOptions, 'dir' | 'naming'>;
 
 /** The checked file names and playlist shape. @internal */
 export interface PlaylistSettings {
@@ -86,14 +77,7 @@ export function validatePlaylistOptions(options: HlsOutputOptions): PlaylistSett
   if (liveName !== null && liveName === playlistName) {
     throw new RangeError('options.livePlaylistName must differ from options.playlistName');
   }
-  const liveSegmentCount = options.liveSegmentCount ?? 5;
-  if (!Number.isInteger(liveSegmentCount) || liveSegmentCount < 1) {
-    throw new RangeError('options.liveSegmentCount must be a positive integer');
-  }
-  const targetDuration = options.targetDuration ?? 4;
-  if (typeof targetDuration !== 'number' || !Number.isFinite(targetDuration) || targetDuration <= 0) {
-    throw new RangeError('options.targetDuration must be a positive number');
-  }
+  const { liveSegmentCount, targetDuration } = validatePlaylistShape(options);
   return { prefix, playlistName, liveName, liveSegmentCount, targetDuration };
 }
 
@@ -210,6 +194,11 @@ export class HlsOutput<S extends SegmentFile> {
       for (const c of this.#claims) releasePath(c);
       throw err;
     }
+  }
+
+  /** The open segment while the sink can still write to it: null once closed or failed. */
+  get writable(): S | null {
+    return this.#closed || this.#failure !== null ? null : this.current;
   }
 
   /** Finished segments, as listed in the playlist (a copy). */
@@ -353,29 +342,20 @@ export class HlsOutput<S extends SegmentFile> {
   }
 
   #writePlaylists(ended: boolean): void {
-    const durable = this.fsyncPolicy !== 'none';
     const model = {
       segments: this.#segments,
       minTargetDuration: this.targetDuration,
       liveSegmentCount: this.#liveCount,
       ended,
     };
-    writeFileAtomic(
+    writePlaylists(
       this.#fs,
       this.dir,
       this.#playlistName,
-      renderPlaylist({ ...model, kind: 'event' }),
-      durable,
+      this.#liveName,
+      model,
+      this.fsyncPolicy !== 'none',
     );
-    if (this.#liveName !== null) {
-      writeFileAtomic(
-        this.#fs,
-        this.dir,
-        this.#liveName,
-        renderPlaylist({ ...model, kind: 'live' }),
-        durable,
-      );
-    }
   }
 
   #drainHooks(): void {

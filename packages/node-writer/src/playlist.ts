@@ -23,6 +23,25 @@ export interface PlaylistSegment {
   map?: string | undefined;
 }
 
+/**
+ * Checks the playlist shape options of the HLS sinks and repairs: `liveSegmentCount` (default 5, as
+ * LiveKit Egress) and `targetDuration` (default 4 s), naming the option in the error. @internal
+ */
+export function validatePlaylistShape(options: { liveSegmentCount?: number; targetDuration?: number }): {
+  liveSegmentCount: number;
+  targetDuration: number;
+} {
+  const liveSegmentCount = options.liveSegmentCount ?? 5;
+  if (!Number.isInteger(liveSegmentCount) || liveSegmentCount < 1) {
+    throw new RangeError('options.liveSegmentCount must be a positive integer');
+  }
+  const targetDuration = options.targetDuration ?? 4;
+  if (typeof targetDuration !== 'number' || !Number.isFinite(targetDuration) || targetDuration <= 0) {
+    throw new RangeError('options.targetDuration must be a positive number');
+  }
+  return { liveSegmentCount, targetDuration };
+}
+
 /** What {@link renderPlaylist} writes. @internal */
 export interface PlaylistModel {
   /** `'event'`: every segment, EXT-X-PLAYLIST-TYPE:EVENT. `'live'`: the last `liveSegmentCount`. */
@@ -186,6 +205,23 @@ export function writeFileAtomic(
       throw toRenameError(err, dir);
     }
   }
+}
+
+/**
+ * Replaces the EVENT playlist `eventName` and, when `liveName` is set, the live one with `model` rendered
+ * as each kind, in that order (see {@link writeFileAtomic}). @internal
+ */
+export function writePlaylists(
+  fs: WriterFs,
+  dir: string,
+  eventName: string,
+  liveName: string | null,
+  model: Omit<PlaylistModel, 'kind'>,
+  durable: boolean,
+): void {
+  writeFileAtomic(fs, dir, eventName, renderPlaylist({ ...model, kind: 'event' }), durable);
+  if (liveName !== null)
+    writeFileAtomic(fs, dir, liveName, renderPlaylist({ ...model, kind: 'live' }), durable);
 }
 
 function toRenameError(err: unknown, path: string): WriterError {

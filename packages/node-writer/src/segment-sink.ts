@@ -169,9 +169,8 @@ export class SegmentSink {
    * muxer's `startSegment()`.
    */
   get wantsRotation(): boolean {
-    const out = this.#out;
-    const seg = out.current;
-    if (seg === null || out.closed || out.failure !== null || seg.firstPts === undefined) return false;
+    const seg = this.#out.writable;
+    if (seg === null || seg.firstPts === undefined) return false;
     return this.#pendingDiscontinuity || this.#due(seg, undefined);
   }
 
