@@ -1,9 +1,11 @@
 /**
  * The slice of `node:fs` the writers use, so tests can inject faults (partial writes, EAGAIN, EIO)
- * while the real file system does the rest.
+ * while the real file system does the rest; and the syncs, whole reads and durable cuts built on it
+ * (shared by the sinks and the repairs), which report faults as `WriterError`s naming the path.
  */
 
 import * as nodeFs from 'node:fs';
+import { toWriterError, WriterError } from './errors.js';
 
 /** What {@link WriterFs.fstatSync} must return. */
 export interface WriterStats {
@@ -60,5 +62,96 @@ export function syncDirectory(fs: WriterFs, dir: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function openRead(fs: WriterFs, path: string): number {
+  try {
+    return fs.openSync(path, 'r');
+  } catch (err) {
+    throw toWriterError(err, path, 'open');
+  }
+}
+
+/** Fills `into` from `position` of `fd`, looping over short reads; a file that ends first is an `EIO`. @internal */
+export function readFully(fs: WriterFs, fd: number, into: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < into.byteLength) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
+    } catch (err) {
+      throw toWriterError(err, path, 'read');
+    }
+    if (n <= 0) throw new WriterError(`${path} shrank while being read`, 'EIO', path, { syscall: 'read' });
+    done += n;
+  }
+}
+
+/** Reads the first `length` bytes of `path`, or all of it (its size when opened). @internal */
+export function readFileBytes(fs: WriterFs, path: string, length?: number): Uint8Array {
+  const fd = openRead(fs, path);
+  try {
+    const bytes = new Uint8Array(length ?? fs.fstatSync(fd).size);
+    readFully(fs, fd, bytes, 0, path);
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What {@link cutFile} changed: the shape of the public TS and MP4 repair reports. @internal */
+export interface FileCut {
+  path: string;
+  originalBytes: number;
+  repairedBytes: number;
+  bytesTruncated: number;
+}
+
+/**
+ * Opens `path` for update, lets `keepLength(fd, size)` read it and say how many leading bytes are whole,
+ * and cuts off the rest durably. A file with nothing to cut is not written. @internal
+ */
+export function cutFile(
+  fs: WriterFs,
+  path: string,
+  keepLength: (fd: number, size: number) => number,
+): FileCut {
+  const fd = openUpdate(fs, path);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const keep = keepLength(fd, size);
+    if (keep < size) truncateFd(fs, fd, keep, path);
+    return { path, originalBytes: size, repairedBytes: keep, bytesTruncated: size - keep };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Cuts `path` to `length` bytes durably. @internal */
+export function truncateDurably(fs: WriterFs, path: string, length: number): void {
+  const fd = openUpdate(fs, path);
+  try {
+    truncateFd(fs, fd, length, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function openUpdate(fs: WriterFs, path: string): number {
+  try {
+    return fs.openSync(path, 'r+');
+  } catch (err) {
+    throw toWriterError(err, path, 'open');
+  }
+}
+
+/** ftruncate, then fdatasync: the cut is on the device before a repaired file is listed or reported. */
+function truncateFd(fs: WriterFs, fd: number, length: number, path: string): void {
+  try {
+    fs.ftruncateSync(fd, length);
+    datasync(fs, fd);
+  } catch (err) {
+    throw toWriterError(err, path, 'ftruncate');
   }
 }

@@ -7,10 +7,9 @@
  */
 
 import { resolve } from 'node:path';
-import { toWriterError, WriterError } from './errors.js';
-import { datasync, defaultFs, type WriterFs } from './fs.js';
-import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
-import { type PlaylistSegment, parsePlaylist, renderPlaylist, writeFileAtomic } from './playlist.js';
+import { cutFile, defaultFs, readFileBytes, readFully, truncateDurably, type WriterFs } from './fs.js';
+import { endHlsRepair, nextProgramDateTime, removeSegment, startHlsRepair } from './hls-repair.js';
+import { childPath } from './names.js';
 
 /**
  * Length of the longest prefix of a fragmented MP4 made of its init segment and whole fragments (0 when
@@ -53,42 +52,15 @@ export function repairMp4(
   }
   const fs = options.fs ?? defaultFs;
   const abs = resolve(path);
-  let fd: number;
-  try {
-    fd = fs.openSync(abs, 'r+');
-  } catch (err) {
-    throw toWriterError(err, abs, 'open');
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
+  return cutFile(fs, abs, (fd, size) => {
     const bytes = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, bytes, done, size - done, done);
-      } catch (err) {
-        throw toWriterError(err, abs, 'read');
-      }
-      if (n <= 0) throw new WriterError(`${abs} shrank while being read`, 'EIO', abs, { syscall: 'read' });
-      done += n;
-    }
+    readFully(fs, fd, bytes, 0, abs);
     const keep = completeFragmentedLength(bytes);
     if (!Number.isInteger(keep) || keep < 0 || keep > size) {
       throw new TypeError(`completeFragmentedLength returned ${String(keep)} for ${size} bytes`);
     }
-    if (keep < size) {
-      try {
-        fs.ftruncateSync(fd, keep);
-        datasync(fs, fd);
-      } catch (err) {
-        throw toWriterError(err, abs, 'ftruncate');
-      }
-    }
-    return { path: abs, originalBytes: size, repairedBytes: keep, bytesTruncated: size - keep };
-  } finally {
-    fs.closeSync(fd);
-  }
+    return keep;
+  });
 }
 
 /** Options of {@link repairFmp4Hls}. Names default like {@link Fmp4SegmentSink}'s. */
@@ -131,8 +103,6 @@ export interface Fmp4HlsRepairReport {
   endListAdded: boolean;
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
-
 /**
  * Makes a crashed fMP4 HLS recording (written by {@link Fmp4SegmentSink}) whole: every
  * `{prefix}_*.m4s` after the last listed segment is cut to whole fragments (judged with its init segment
@@ -143,63 +113,14 @@ const collator = new Intl.Collator('en', { numeric: true });
  * again changes nothing.
  */
 export function repairFmp4Hls(options: RepairFmp4HlsOptions): Fmp4HlsRepairReport {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  if (typeof options.dir !== 'string' || options.dir.length === 0) {
-    throw new TypeError('options.dir must be a non-empty string');
-  }
-  if (typeof options.completeFragmentedLength !== 'function') {
-    throw new TypeError('options.completeFragmentedLength must be a function');
-  }
-  if (options.segmentDuration !== undefined && typeof options.segmentDuration !== 'function') {
-    throw new TypeError('options.segmentDuration must be a function');
-  }
-  const prefix = validateName(options.prefix ?? 'segment', 'options.prefix', MAX_PREFIX_BYTES);
-  const playlistName = validateName(
-    options.playlistName ?? 'playlist.m3u8',
-    'options.playlistName',
-    MAX_NAME_BYTES,
-  );
-  const liveName =
-    options.livePlaylistName === undefined
-      ? null
-      : validateName(options.livePlaylistName, 'options.livePlaylistName', MAX_NAME_BYTES);
-  const liveSegmentCount = options.liveSegmentCount ?? 5;
-  if (!Number.isInteger(liveSegmentCount) || liveSegmentCount < 1) {
-    throw new RangeError('options.liveSegmentCount must be a positive integer');
-  }
-  const target = options.targetDuration ?? 4;
-  if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0) {
-    throw new RangeError('options.targetDuration must be a positive number');
-  }
-  const fs = options.fs ?? defaultFs;
-  const dir = resolve(options.dir);
-  const playlistPath = childPath(dir, playlistName);
-  let text: string | null = null;
-  try {
-    if (fs.existsSync(playlistPath)) text = fs.readFileSync(playlistPath, 'utf8');
-  } catch (err) {
-    throw toWriterError(err, playlistPath, 'read');
-  }
-  const parsed = text === null ? null : parsePlaylist(text);
-  const segments: PlaylistSegment[] = parsed?.segments ?? [];
-  const listed = new Set(segments.map((s) => s.name));
-  const last = segments.at(-1)?.name;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch (err) {
-    throw toWriterError(err, dir, 'readdir');
-  }
+  const job = startHlsRepair(options, 'completeFragmentedLength', '.m4s');
+  const { fs, dir, prefix, entries, candidates, segments, parsed } = job;
   const initName = (n: number) => (n === 0 ? `${prefix}_init.mp4` : `${prefix}_init-${n}.mp4`);
   const inits: string[] = [];
   for (let n = 0; entries.includes(initName(n)); n++) inits.push(initName(n));
-  const candidates = entries
-    .filter((n) => n.startsWith(`${prefix}_`) && n.endsWith('.m4s') && !listed.has(n))
-    .filter((n) => last === undefined || collator.compare(n, last) > 0)
-    .sort((a, b) => collator.compare(a, b));
 
   const report: Fmp4HlsRepairReport = {
-    playlistPath,
+    playlistPath: job.playlistPath,
     playlistCreated: parsed === null,
     segmentsAdded: [],
     segmentsRemoved: [],
@@ -208,11 +129,11 @@ export function repairFmp4Hls(options: RepairFmp4HlsOptions): Fmp4HlsRepairRepor
     endListAdded: parsed === null || !parsed.ended,
   };
   const map = inits.at(-1);
-  const init = map === undefined ? null : readWhole(fs, childPath(dir, map));
+  const init = map === undefined ? null : readFileBytes(fs, childPath(dir, map));
   for (const name of candidates) {
     if (map === undefined || init === null) break; // No init segment: nothing can be made playable.
     const path = childPath(dir, name);
-    const segment = readWhole(fs, path);
+    const segment = readFileBytes(fs, path);
     const joined = new Uint8Array(init.byteLength + segment.byteLength);
     joined.set(init, 0);
     joined.set(segment, init.byteLength);
@@ -224,11 +145,7 @@ export function repairFmp4Hls(options: RepairFmp4HlsOptions): Fmp4HlsRepairRepor
     }
     const keep = Math.max(0, complete - init.byteLength);
     if (keep === 0) {
-      try {
-        fs.unlinkSync(path);
-      } catch (err) {
-        throw toWriterError(err, path, 'unlink');
-      }
+      removeSegment(fs, path);
       report.segmentsRemoved.push(name);
       continue;
     }
@@ -236,7 +153,7 @@ export function repairFmp4Hls(options: RepairFmp4HlsOptions): Fmp4HlsRepairRepor
       truncateDurably(fs, path, keep);
       report.bytesTruncated += segment.byteLength - keep;
     }
-    let duration = target;
+    let duration = job.targetDuration;
     if (options.segmentDuration === undefined) report.durationsEstimated.push(name);
     else {
       duration = options.segmentDuration(joined.subarray(0, init.byteLength + keep));
@@ -245,76 +162,12 @@ export function repairFmp4Hls(options: RepairFmp4HlsOptions): Fmp4HlsRepairRepor
       }
     }
     const prev = segments.at(-1);
-    const programDateTime =
-      prev?.programDateTime != null ? Math.round(prev.programDateTime + prev.duration * 1000) : null;
+    const programDateTime = nextProgramDateTime(segments);
     const discontinuity = prev !== undefined && prev.map !== undefined && prev.map !== map;
     segments.push({ name, duration, programDateTime, discontinuity, map });
     report.segmentsAdded.push(name);
   }
-  for (const name of [playlistName, liveName]) {
-    if (name === null) continue;
-    const temp = childPath(dir, `.${name}.tmp`);
-    try {
-      if (fs.existsSync(temp)) fs.unlinkSync(temp);
-    } catch (err) {
-      throw toWriterError(err, temp, 'unlink');
-    }
-  }
   const changed = report.endListAdded || report.segmentsAdded.length > 0 || report.segmentsRemoved.length > 0;
-  if (changed) {
-    const model = {
-      segments,
-      minTargetDuration: parsed?.targetDuration ?? target,
-      liveSegmentCount,
-      ended: true,
-    };
-    writeFileAtomic(fs, dir, playlistName, renderPlaylist({ ...model, kind: 'event' }), true);
-    if (liveName !== null)
-      writeFileAtomic(fs, dir, liveName, renderPlaylist({ ...model, kind: 'live' }), true);
-  }
+  endHlsRepair(job, changed);
   return report;
-}
-
-function readWhole(fs: WriterFs, path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw toWriterError(err, path, 'open');
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const bytes = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, bytes, done, size - done, done);
-      } catch (err) {
-        throw toWriterError(err, path, 'read');
-      }
-      if (n <= 0) throw new WriterError(`${path} shrank while being read`, 'EIO', path, { syscall: 'read' });
-      done += n;
-    }
-    return bytes;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function truncateDurably(fs: WriterFs, path: string, length: number): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r+');
-  } catch (err) {
-    throw toWriterError(err, path, 'open');
-  }
-  try {
-    fs.ftruncateSync(fd, length);
-    datasync(fs, fd);
-  } catch (err) {
-    throw toWriterError(err, path, 'ftruncate');
-  } finally {
-    fs.closeSync(fd);
-  }
 }

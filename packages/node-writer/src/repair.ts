@@ -8,10 +8,9 @@
  */
 
 import { resolve } from 'node:path';
-import { toWriterError, WriterError } from './errors.js';
-import { datasync, defaultFs, syncDirectory, type WriterFs } from './fs.js';
-import { childPath, MAX_NAME_BYTES, MAX_PREFIX_BYTES, validateName } from './names.js';
-import { type PlaylistSegment, parsePlaylist, renderPlaylist, writeFileAtomic } from './playlist.js';
+import { cutFile, defaultFs, readFileBytes, readFully, syncDirectory, type WriterFs } from './fs.js';
+import { endHlsRepair, nextProgramDateTime, removeSegment, startHlsRepair } from './hls-repair.js';
+import { childPath } from './names.js';
 
 /** Size of an MPEG-TS packet. */
 export const TS_PACKET_SIZE = 188;
@@ -69,17 +68,9 @@ export function repairTs(
   }
   const fs = options.fs ?? defaultFs;
   const abs = resolve(path);
-  let fd: number;
-  try {
-    fd = fs.openSync(abs, 'r+');
-  } catch (err) {
-    throw toWriterError(err, abs, 'open');
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
+  return cutFile(fs, abs, (fd, size) => {
     const aligned = size - (size % TS_PACKET_SIZE);
     let window = Math.floor(maxScan / TS_PACKET_SIZE) * TS_PACKET_SIZE;
-    let keepTo = 0;
     for (;;) {
       const start = Math.max(0, aligned - window);
       const bytes = new Uint8Array(aligned - start);
@@ -88,37 +79,11 @@ export function repairTs(
       if (!Number.isInteger(keep) || keep < 0 || keep > bytes.byteLength) {
         throw new TypeError(`completePrefixLength returned ${String(keep)} for ${bytes.byteLength} bytes`);
       }
-      keepTo = start + keep - (keep % TS_PACKET_SIZE);
       // Nothing complete in a window that starts mid-file: the window may have begun inside a long PES.
-      if (keep > 0 || start === 0) break;
+      if (keep > 0 || start === 0) return start + keep - (keep % TS_PACKET_SIZE);
       window *= 2;
     }
-    if (keepTo < size) {
-      try {
-        fs.ftruncateSync(fd, keepTo);
-        datasync(fs, fd);
-      } catch (err) {
-        throw toWriterError(err, abs, 'ftruncate');
-      }
-    }
-    return { path: abs, originalBytes: size, repairedBytes: keepTo, bytesTruncated: size - keepTo };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function readFully(fs: WriterFs, fd: number, into: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < into.byteLength) {
-    let n: number;
-    try {
-      n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
-    } catch (err) {
-      throw toWriterError(err, path, 'read');
-    }
-    if (n <= 0) throw new WriterError(`${path} shrank while being read`, 'EIO', path, { syscall: 'read' });
-    done += n;
-  }
+  });
 }
 
 /** Options of {@link repairHls}. Names default like {@link SegmentSink}'s. */
@@ -163,8 +128,6 @@ export interface HlsRepairReport {
   tempFilesRemoved: string[];
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
-
 /**
  * Makes a crashed HLS recording whole: every `{prefix}_*.ts` file after the last listed segment is appended
  * to the playlist (EXT-X-PROGRAM-DATE-TIME continued from the previous segment). The last of them is cut
@@ -175,62 +138,11 @@ const collator = new Intl.Collator('en', { numeric: true });
  * in the recovered segments (none are tagged).
  */
 export function repairHls(options: RepairHlsOptions): HlsRepairReport {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  if (typeof options.dir !== 'string' || options.dir.length === 0) {
-    throw new TypeError('options.dir must be a non-empty string');
-  }
-  if (typeof options.completePrefixLength !== 'function') {
-    throw new TypeError('options.completePrefixLength must be a function');
-  }
-  if (options.segmentDuration !== undefined && typeof options.segmentDuration !== 'function') {
-    throw new TypeError('options.segmentDuration must be a function');
-  }
-  const prefix = validateName(options.prefix ?? 'segment', 'options.prefix', MAX_PREFIX_BYTES);
-  const playlistName = validateName(
-    options.playlistName ?? 'playlist.m3u8',
-    'options.playlistName',
-    MAX_NAME_BYTES,
-  );
-  const liveName =
-    options.livePlaylistName === undefined
-      ? null
-      : validateName(options.livePlaylistName, 'options.livePlaylistName', MAX_NAME_BYTES);
-  const liveSegmentCount = options.liveSegmentCount ?? 5;
-  if (!Number.isInteger(liveSegmentCount) || liveSegmentCount < 1) {
-    throw new RangeError('options.liveSegmentCount must be a positive integer');
-  }
-  const target = options.targetDuration ?? 4;
-  if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0) {
-    throw new RangeError('options.targetDuration must be a positive number');
-  }
-  const fs = options.fs ?? defaultFs;
-  const dir = resolve(options.dir);
-  const playlistPath = childPath(dir, playlistName);
-
-  let text: string | null = null;
-  try {
-    if (fs.existsSync(playlistPath)) text = fs.readFileSync(playlistPath, 'utf8');
-  } catch (err) {
-    throw toWriterError(err, playlistPath, 'read');
-  }
-  const parsed = text === null ? null : parsePlaylist(text);
-  const segments: PlaylistSegment[] = parsed?.segments ?? [];
-  const listed = new Set(segments.map((s) => s.name));
-  const last = segments.at(-1)?.name;
-
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch (err) {
-    throw toWriterError(err, dir, 'readdir');
-  }
-  const candidates = entries
-    .filter((n) => n.startsWith(`${prefix}_`) && n.endsWith('.ts') && !listed.has(n))
-    .filter((n) => last === undefined || collator.compare(n, last) > 0)
-    .sort((a, b) => collator.compare(a, b));
+  const job = startHlsRepair(options, 'completePrefixLength', '.ts');
+  const { fs, dir, candidates, segments, parsed } = job;
 
   const report: HlsRepairReport = {
-    playlistPath,
+    playlistPath: job.playlistPath,
     playlistCreated: parsed === null,
     segmentsAdded: [],
     segmentsRemoved: [],
@@ -248,76 +160,32 @@ export function repairHls(options: RepairHlsOptions): HlsRepairReport {
     const isLast = i === candidates.length - 1;
     const fixed = repairTs(path, isLast ? options.completePrefixLength : wholePackets, { fs });
     report.tsRepairs.push(fixed);
-    let duration = target;
+    let duration = job.targetDuration;
     let bytes: Uint8Array | undefined;
     if (fixed.repairedBytes > 0 && options.segmentDuration !== undefined) {
-      bytes = new Uint8Array(fixed.repairedBytes);
-      const fd = openRead(fs, path);
-      try {
-        readFully(fs, fd, bytes, 0, path);
-      } finally {
-        fs.closeSync(fd);
-      }
+      bytes = readFileBytes(fs, path, fixed.repairedBytes);
       duration = options.segmentDuration(bytes);
       if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) {
         throw new RangeError(`options.segmentDuration returned ${String(duration)} for ${name}`);
       }
     }
     if (fixed.repairedBytes === 0 || (bytes !== undefined && duration === 0)) {
-      try {
-        fs.unlinkSync(path);
-      } catch (err) {
-        throw toWriterError(err, path, 'unlink');
-      }
+      removeSegment(fs, path);
       report.segmentsRemoved.push(name);
       continue;
     }
     if (bytes === undefined) report.durationsEstimated.push(name);
-    const prev = segments.at(-1);
-    const programDateTime =
-      prev?.programDateTime != null ? Math.round(prev.programDateTime + prev.duration * 1000) : null;
-    segments.push({ name, duration, programDateTime, discontinuity: false });
+    segments.push({ name, duration, programDateTime: nextProgramDateTime(segments), discontinuity: false });
     report.segmentsAdded.push(name);
   }
 
-  for (const name of [playlistName, liveName]) {
-    if (name === null) continue;
-    const temp = childPath(dir, `.${name}.tmp`);
-    if (fs.existsSync(temp)) {
-      try {
-        fs.unlinkSync(temp);
-      } catch (err) {
-        throw toWriterError(err, temp, 'unlink');
-      }
-      report.tempFilesRemoved.push(`.${name}.tmp`);
-    }
-  }
-
   const changed = report.endListAdded || report.segmentsAdded.length > 0 || report.segmentsRemoved.length > 0;
-  if (changed) {
-    const model = {
-      segments,
-      minTargetDuration: parsed?.targetDuration ?? target,
-      liveSegmentCount,
-      ended: true,
-    };
-    writeFileAtomic(fs, dir, playlistName, renderPlaylist({ ...model, kind: 'event' }), true);
-    if (liveName !== null)
-      writeFileAtomic(fs, dir, liveName, renderPlaylist({ ...model, kind: 'live' }), true);
-  } else if (report.tempFilesRemoved.length > 0) {
-    syncDirectory(fs, dir);
-  }
+  report.tempFilesRemoved.push(...endHlsRepair(job, changed));
+  // Nothing rewritten, so nothing made the deletions durable yet.
+  if (!changed && report.tempFilesRemoved.length > 0) syncDirectory(fs, dir);
   return report;
 }
 
 function wholePackets(bytes: Uint8Array): number {
   return bytes.byteLength - (bytes.byteLength % TS_PACKET_SIZE);
-}
-
-function openRead(fs: WriterFs, path: string): number {
-  try {
-    return fs.openSync(path, 'r');
-  } catch (err) {
-    throw toWriterError(err, path, 'open');
-  }
 }
