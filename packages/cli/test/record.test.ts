@@ -8,11 +8,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Room } from '@livekit/rtc-node';
 import { type ConnectOptions, RoomRecorder } from '@trackrec/core';
 import { describe, expect, it } from 'vitest';
+import { closedPort, silentServer } from '../../core/test/net.js';
 import { main } from '../src/cli.js';
 import { createRecordCommand, splitOutTemplate } from '../src/commands/record.js';
 import { EXIT } from '../src/io.js';
@@ -76,14 +76,6 @@ function standInConnect(room: StandInRoom, seen: ConnectOptions[] = []) {
     seen.push(o);
     return RoomRecorder.attach(room as unknown as Room, { defaults: o.defaults });
   };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** The `recording_ended` JSON event, as far as the tests read it. */
@@ -187,10 +179,7 @@ describe('trackrec record: arguments', () => {
 
 describe('trackrec record: connecting', () => {
   it('SIGTERM while joining a server that never answers: exits 130 at once (real executable)', async () => {
-    const sockets: Socket[] = [];
-    const server: Server = createServer((c) => sockets.push(c));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const { port, close } = await silentServer();
     try {
       const child = spawn(
         process.execPath,
@@ -229,8 +218,7 @@ describe('trackrec record: connecting', () => {
       expect(code).toBe(130);
       expect(stderr).toContain('trackrec record: stopped while joining the room');
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await close();
     }
   });
 

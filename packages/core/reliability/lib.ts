@@ -293,18 +293,6 @@ export async function feedSynthetic(rec: TrackRecording, o: FeedOptions): Promis
 /** A silent logger. */
 export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Small seeded PRNG (mulberry32) so a run can be repeated. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Options shared by the cases. */
 export interface SuiteOptions {
   full: boolean;

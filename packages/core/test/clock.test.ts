@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArrivalLock, AudioTimeline, VideoTimeline } from '../src/clock.js';
-
-/** Deterministic PRNG (mulberry32) so the synthetic clocks are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.js';
 
 interface Scenario {
   /** Sender audio clock error, parts per million (positive: sender's 10 ms frames last longer). */

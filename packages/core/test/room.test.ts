@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Room } from '@livekit/rtc-node';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import {
   sleep,
   tempDir,
 } from './helpers.js';
+import { closedPort, silentServer } from './net.js';
 import { StandInRoom } from './stand-in-room.js';
 
 const dirs: string[] = [];
@@ -73,14 +73,6 @@ describe('recorder token', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 describe('RoomRecorder.connect', () => {
   const base = { apiKey: 'k', apiSecret: SECRET, roomName: 'r', defaults: { outputDir: '/tmp' } };
 
@@ -99,10 +91,7 @@ describe('RoomRecorder.connect', () => {
   });
 
   it('times out when the server accepts but never answers', async () => {
-    const sockets: Socket[] = [];
-    const server: Server = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const { port, close } = await silentServer();
     try {
       const t0 = performance.now();
       const error = await RoomRecorder.connect({
@@ -115,8 +104,7 @@ describe('RoomRecorder.connect', () => {
       expect(elapsed).toBeGreaterThanOrEqual(690);
       expect(elapsed).toBeLessThan(5000);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await close();
     }
   });
 

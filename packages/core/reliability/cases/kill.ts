@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePlaylist } from '../../test/helpers.js';
-import { type CaseResult, type DecodeResult, decode, decodedClean, rng, type SuiteOptions } from '../lib.js';
+import { rng } from '../../test/rng.js';
+import { type CaseResult, type DecodeResult, decode, decodedClean, type SuiteOptions } from '../lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, '..', 'child-record.ts');

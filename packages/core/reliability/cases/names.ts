@@ -7,15 +7,8 @@ import { mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { TrackRecording } from '../../src/index.js';
-import {
-  type CaseResult,
-  crashes,
-  decode,
-  decodedClean,
-  feedSynthetic,
-  rng,
-  type SuiteOptions,
-} from '../lib.js';
+import { rng } from '../../test/rng.js';
+import { type CaseResult, crashes, decode, decodedClean, feedSynthetic, type SuiteOptions } from '../lib.js';
 
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i;
 
