@@ -8,31 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+import { ffprobeMedia } from './helpers/judge.js';
 import { tempDir } from './helpers/tmp.js';
 import { needTool, onPath, toolRuns } from './helpers/tools.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
 const hasFfmpeg = onPath('ffmpeg') && onPath('ffprobe');
 
+/** Decoded frames per codec (ffprobe -count_frames). */
 function countFrames(file: string): Record<string, number> {
-  const r = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-show_entries',
-      'stream=codec_name,nb_read_frames,width',
-      '-of',
-      'json',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  expect(r.status).toBe(0);
-  const streams = (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; nb_read_frames: string }> })
-    .streams;
-  return Object.fromEntries(streams.map((s) => [s.codec_name, Number(s.nb_read_frames)]));
+  return Object.fromEntries(ffprobeMedia(file).streams.map((s) => [s.codec_name, Number(s.nb_read_frames)]));
 }
 
 describe.runIf(toolRuns(hasFfmpeg))('examples/mux-only.ts', () => {

@@ -16,6 +16,8 @@ import {
   VideoFrame,
   VideoSource,
 } from '@livekit/rtc-node';
+// The participant and publication shapes core's stand-in room uses (test code only).
+import { StandInParticipant, type StandInPublication } from '../../../core/test/stand-in-room.js';
 import { TestPicture, TestTone } from '../../src/test-pattern.js';
 
 /** A camera and a microphone publishing the test picture and tone, paced in real time. */
@@ -70,25 +72,6 @@ export class SyntheticPublisher {
     await Promise.allSettled([this.video.close(), this.audio.close()]);
     await this.#audioSource.close();
   }
-}
-
-/** A remote participant of the stand-in room. */
-export class StandInParticipant {
-  readonly identity: string;
-  readonly trackPublications = new Map<string, StandInPublication>();
-  constructor(identity: string) {
-    this.identity = identity;
-  }
-}
-
-/** A track publication of the stand-in room. */
-export interface StandInPublication {
-  sid: string;
-  kind: number;
-  source: number;
-  track: unknown;
-  subscribed: boolean;
-  setSubscribed(v: boolean): void;
 }
 
 /** rtc-node's `Room` as `RoomRecorder` sees it: participants, publications and their events. */
