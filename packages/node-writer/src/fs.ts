@@ -65,9 +65,9 @@ export function syncDirectory(fs: WriterFs, dir: string): void {
   }
 }
 
-function openRead(fs: WriterFs, path: string): number {
+function open(fs: WriterFs, path: string, flags: 'r' | 'r+'): number {
   try {
-    return fs.openSync(path, 'r');
+    return fs.openSync(path, flags);
   } catch (err) {
     throw toWriterError(err, path, 'open');
   }
@@ -90,7 +90,7 @@ export function readFully(fs: WriterFs, fd: number, into: Uint8Array, position: 
 
 /** Reads the first `length` bytes of `path`, or all of it (its size when opened). @internal */
 export function readFileBytes(fs: WriterFs, path: string, length?: number): Uint8Array {
-  const fd = openRead(fs, path);
+  const fd = open(fs, path, 'r');
   try {
     const bytes = new Uint8Array(length ?? fs.fstatSync(fd).size);
     readFully(fs, fd, bytes, 0, path);
@@ -117,7 +117,7 @@ export function cutFile(
   path: string,
   keepLength: (fd: number, size: number) => number,
 ): FileCut {
-  const fd = openUpdate(fs, path);
+  const fd = open(fs, path, 'r+');
   try {
     const size = fs.fstatSync(fd).size;
     const keep = keepLength(fd, size);
@@ -130,19 +130,11 @@ export function cutFile(
 
 /** Cuts `path` to `length` bytes durably. @internal */
 export function truncateDurably(fs: WriterFs, path: string, length: number): void {
-  const fd = openUpdate(fs, path);
+  const fd = open(fs, path, 'r+');
   try {
     truncateFd(fs, fd, length, path);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-function openUpdate(fs: WriterFs, path: string): number {
-  try {
-    return fs.openSync(path, 'r+');
-  } catch (err) {
-    throw toWriterError(err, path, 'open');
   }
 }
 
