@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Fmp4SegmentSink, SegmentSink, SinkBusyError, SinkClosedError } from '../src/index.js';
 import { parseM3u8 } from './helpers/hls.js';
+import { thrown } from './helpers/thrown.js';
 import { useTmpDir } from './helpers/tmp.js';
 
 const tmp = useTmpDir();
@@ -38,21 +39,12 @@ const badOptions: [options: object, error: Error][] = [
   [{ targetDuration: 0, now: 5 }, new RangeError('options.targetDuration must be a positive number')],
 ];
 
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
 describe.each(sinks)('$kind segment sink', ({ make }) => {
   it.each(badOptions)('rejects %o before touching the disk', (options, error) => {
     const dir = join(tmp(), 'out');
-    const thrown = caught(() => make({ dir, ...options }));
-    expect(thrown).toBeInstanceOf(error.constructor);
-    expect((thrown as Error).message).toBe(error.message);
+    const err = thrown(() => make({ dir, ...options }));
+    expect(err).toBeInstanceOf(error.constructor);
+    expect((err as Error).message).toBe(error.message);
     expect(existsSync(dir)).toBe(false);
   });
 
@@ -112,8 +104,8 @@ it('each sink keeps its own message for a bad dir', () => {
     [() => new Fmp4SegmentSink({ dir: 'a\0b' }), 'options.dir must be a non-empty string without NUL bytes'],
   ];
   for (const [make, message] of cases) {
-    const thrown = caught(make);
-    expect(thrown).toBeInstanceOf(TypeError);
-    expect((thrown as Error).message).toBe(message);
+    const err = thrown(make);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toBe(message);
   }
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repairFmp4Hls, repairHls } from '../src/index.js';
 import { parseM3u8 } from './helpers/hls.js';
+import { thrown } from './helpers/thrown.js';
 import { useTmpDir } from './helpers/tmp.js';
 
 const tmp = useTmpDir();
@@ -32,15 +33,6 @@ const repairs = [
   },
 ] as const;
 
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
 describe.each(repairs)('$kind HLS repair', ({ ext, parser, repair, seconds, header }) => {
   it.each([
     [{ dir: '' }, TypeError, 'options.dir must be a non-empty string'],
@@ -52,9 +44,9 @@ describe.each(repairs)('$kind HLS repair', ({ ext, parser, repair, seconds, head
     [{ liveSegmentCount: 0 }, RangeError, 'options.liveSegmentCount must be a positive integer'],
     [{ targetDuration: -1 }, RangeError, 'options.targetDuration must be a positive number'],
   ] as const)('rejects %o', (options, type, message) => {
-    const thrown = caught(() => repair({ dir: tmp(), ...options }));
-    expect(thrown).toBeInstanceOf(type);
-    expect((thrown as Error).message).toBe(message);
+    const err = thrown(() => repair({ dir: tmp(), ...options }));
+    expect(err).toBeInstanceOf(type);
+    expect((err as Error).message).toBe(message);
   });
 
   it('lists the segments after the last listed one in numeric order, continuing the program date-time', () => {
