@@ -11,12 +11,12 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
-import { createFile, MP4BoxBuffer } from 'mp4box';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
 import { pushSyntheticFrame, syntheticI420 } from './helpers.js';
+import { mp4box } from './mp4box.js';
 import { tempDirPerTest } from './temp-dirs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -154,12 +154,7 @@ async function record(options: Omit<RecordingOptions, 'outputDir'>, seconds: num
 
 /** The MSE type of a file, from mp4box.js's codec strings (`Opus` is spelled `opus` in MIME types). */
 function mimeOf(path: string): string {
-  const bytes = readFileSync(path);
-  const file = createFile();
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, 0));
-  file.flush();
-  const codecs = file.getInfo().tracks.map((t) => (t.codec === 'Opus' ? 'opus' : t.codec));
+  const codecs = mp4box(readFileSync(path)).tracks.map((t) => (t.codec === 'Opus' ? 'opus' : t.codec));
   return `video/mp4; codecs="${codecs.join(', ')}"`;
 }
 

@@ -8,7 +8,6 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createFile, MP4BoxBuffer } from 'mp4box';
 import { describe, expect, it } from 'vitest';
 import { TrackRecording } from '../src/recording.js';
 import type { RecordingOptions } from '../src/types.js';
@@ -20,40 +19,11 @@ import {
   syntheticI420,
   toneFrame,
 } from './helpers.js';
+import { mp4box } from './mp4box.js';
 import { tempDirPerTest } from './temp-dirs.js';
 
 const dir = tempDirPerTest();
 const small = { width: 320, height: 240, framerate: 30, videoBitrate: 300, x264Preset: 'ultrafast' as const };
-
-interface Parsed {
-  errors: string[];
-  boxes: string[];
-  fragmented: boolean;
-  tracks: { codec: string; samples: number; width: number; height: number }[];
-}
-
-/** mp4box.js over a whole file. */
-function mp4box(bytes: Uint8Array): Parsed {
-  const file = createFile();
-  const errors: string[] = [];
-  file.onError = (module, message) => errors.push(`${module}: ${message}`);
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, 0));
-  file.flush();
-  const info = file.getInfo();
-  const boxes = (file as unknown as { boxes: { type: string }[] }).boxes.map((b) => b.type);
-  return {
-    errors,
-    boxes,
-    fragmented: info.isFragmented,
-    tracks: info.tracks.map((t) => ({
-      codec: t.codec,
-      samples: t.nb_samples,
-      width: t.video?.width ?? 0,
-      height: t.video?.height ?? 0,
-    })),
-  };
-}
 
 /** Decoded video frames and audio packets as ffprobe counts them. */
 /** Top-level box types read straight from the box headers (size, type; largesize when size is 1). */
