@@ -12,7 +12,7 @@
  * its last line one JSON object; `overheadRatio` is the worst adapter/raw CPU ratio over all cells (goal
  * ≤ 1.05). CPU time is process-wide (`process.cpuUsage`, includes libuv pool threads). Raw and adapter runs
  * alternate after one warm-up each, medians of TRACKREC_BENCH_RUNS runs (default 5); TRACKREC_BENCH_SECONDS
- * sets the video length per cell (default 3 s); TRACKREC_BENCH_SYNC_ALL=1 adds the synchronous adapter to
+ * sets the 1080p video length per run (default 3 s; 720p runs twice and 360p four times as long); TRACKREC_BENCH_SYNC_ALL=1 adds the synchronous adapter to
  * every cell (diagnosis: thread-pool hop versus adapter work).
  */
 import { createRequire } from 'node:module';
@@ -83,21 +83,24 @@ interface Size {
   w: number;
   h: number;
   bitrate: number;
+  /** Media seconds per run: smaller pictures run longer, so even ultrafast spends ~0.3 s of CPU a run. */
+  seconds: number;
 }
 
+// CPU time is read in scheduler ticks (4 ms here): a run must last long enough for that not to matter.
 const SIZES: Size[] = [
-  { label: '360', w: 640, h: 360, bitrate: 1_000_000 },
-  { label: '720', w: 1280, h: 720, bitrate: 3_000_000 },
-  { label: '1080', w: 1920, h: 1080, bitrate: 4_500_000 },
+  { label: '360', w: 640, h: 360, bitrate: 1_000_000, seconds: 4 * SECONDS },
+  { label: '720', w: 1280, h: 720, bitrate: 3_000_000, seconds: 2 * SECONDS },
+  { label: '1080', w: 1920, h: 1080, bitrate: 4_500_000, seconds: SECONDS },
 ];
 const X264_PRESETS: X264Preset[] = ['veryfast', 'ultrafast'];
-const frameCount = Math.round(SECONDS * FPS);
 
 /**
  * The same frames for every contender of a size. Motion plays forward then back over half the frames
  * (smooth, no jump), which keeps a 1080p picture set near 100 MB instead of one buffer per frame.
  */
 function pictures(size: Size, make: (w: number, h: number, t: number) => Uint8Array): Uint8Array[] {
+  const frameCount = Math.round(size.seconds * FPS);
   const unique = Math.max(1, Math.ceil(frameCount / 2) + 1);
   const made = Array.from({ length: unique }, (_, t) => make(size.w, size.h, t));
   const period = Math.max(1, 2 * (unique - 1));
@@ -147,7 +150,7 @@ function rawVideo(size: Size, preset: X264Preset, frames: Uint8Array[]): () => P
     let bytes = 0;
     const ySize = W * H;
     const cSize = (W / 2) * (H / 2);
-    for (let i = 0; i < frameCount; i++) {
+    for (let i = 0; i < frames.length; i++) {
       if (!frame.isWritable) ok(frame.makeWritable());
       const [y, u, v] = frame.data!;
       const src = frames[i]!;
@@ -192,7 +195,7 @@ function adapterVideo(
       ...(offload === undefined ? {} : { offload }),
     });
     let bytes = 0;
-    for (let i = 0; i < frameCount; i++) {
+    for (let i = 0; i < frames.length; i++) {
       const frame = new VideoFrame(frames[i]!, size.w, size.h, type);
       for (const p of await enc.encode(frame, Math.round((i * 1e6) / FPS))) bytes += p.data.byteLength;
     }
@@ -323,24 +326,24 @@ for (const size of SIZES) {
       });
     }
     const [raw, adapter, pool, sync, viaRgba, convert] = await interleaved(runs);
-    rows.push([`${name}: node-av raw libx264 (sync)`, SECONDS, raw!]);
-    rows.push([`${name}: VideoEncoder I420 (default, offload auto)`, SECONDS, adapter!]);
-    rows.push([`${name}: VideoEncoder I420, offload=true`, SECONDS, pool!]);
+    rows.push([`${name}: node-av raw libx264 (sync)`, size.seconds, raw!]);
+    rows.push([`${name}: VideoEncoder I420 (default, offload auto)`, size.seconds, adapter!]);
+    rows.push([`${name}: VideoEncoder I420, offload=true`, size.seconds, pool!]);
     extras[`v${size.label}_${preset}_poolRatio`] = round(pool!.cpuS / raw!.cpuS, 3);
     cells[`v${size.label}_${preset}`] = {
-      raw: per(raw!, SECONDS),
-      adapter: per(adapter!, SECONDS),
+      raw: per(raw!, size.seconds),
+      adapter: per(adapter!, size.seconds),
       ratio: round(adapter!.cpuS / raw!.cpuS, 3),
     };
     if (sync) {
-      rows.push([`${name}: VideoEncoder I420, offload=false`, SECONDS, sync]);
+      rows.push([`${name}: VideoEncoder I420, offload=false`, size.seconds, sync]);
       extras[`v${size.label}_${preset}_syncRatio`] = round(sync.cpuS / raw!.cpuS, 3);
     }
     if (viaRgba && convert) {
-      rows.push([`${name}: VideoEncoder RGBA (+convert), offload auto`, SECONDS, viaRgba]);
-      rows.push([`${name}: rtc-node convert RGBA->I420 alone`, SECONDS, convert]);
-      extras.v720_veryfast_rgba = per(viaRgba, SECONDS);
-      extras.v720_veryfast_rgbaConvertAlone = per(convert, SECONDS);
+      rows.push([`${name}: VideoEncoder RGBA (+convert), offload auto`, size.seconds, viaRgba]);
+      rows.push([`${name}: rtc-node convert RGBA->I420 alone`, size.seconds, convert]);
+      extras.v720_veryfast_rgba = per(viaRgba, size.seconds);
+      extras.v720_veryfast_rgbaConvertAlone = per(convert, size.seconds);
     }
   }
 }
@@ -365,7 +368,7 @@ const aacRatio = round(aAdapter!.cpuS / aRaw!.cpuS, 3);
 const opusRatio = round(oAdapter!.cpuS / oRaw!.cpuS, 3);
 console.log(
   JSON.stringify({
-    mediaSecondsPerCell: SECONDS,
+    mediaSecondsPerCell: Object.fromEntries(SIZES.map((z) => [`v${z.label}`, z.seconds])),
     runs: RUNS,
     ...cells,
     ...extras,

@@ -9,14 +9,17 @@
  * block the loop for long, the pool's second core is worth its toll.
  */
 
-/** Frames whose estimated encode time reaches this many ms always go to the pool (bounds loop blocking). */
-export const SYNC_MAX_FRAME_MS = 4;
+/**
+ * Frames whose estimated encode time reaches this many ms always go to the pool: a synchronous encode
+ * blocks the event loop for at most a quarter of a 30 fps frame interval.
+ */
+export const SYNC_MAX_FRAME_MS = 8;
 
 /**
  * An encoder sent to the pool for its frame time comes back once the estimate falls below this: the
  * gap keeps an encoder near the limit from switching threads (and malloc arenas) every few frames.
  */
-export const SYNC_RETURN_FRAME_MS = 3;
+export const SYNC_RETURN_FRAME_MS = 6;
 
 /** Event-loop ms per wall second that all synchronous encoders of the process may claim together. */
 export const SYNC_BUDGET_MS_PER_S = 300;
@@ -56,7 +59,10 @@ export class OffloadPolicy {
     this.release();
     const estimate = this.estimateMs;
     if (estimate === undefined) return true;
-    if (estimate >= SYNC_MAX_FRAME_MS) this.#slow = true;
+    // The first frames (an IDR, x264's start-up) cost more than the rest: latch only on a settled median.
+    if (this.#count < WINDOW / 2) {
+      if (estimate >= SYNC_MAX_FRAME_MS) return true;
+    } else if (estimate >= SYNC_MAX_FRAME_MS) this.#slow = true;
     else if (estimate < SYNC_RETURN_FRAME_MS) this.#slow = false;
     if (this.#slow) return true;
     const cost = Math.round(estimate * this.#fps * 1000);

@@ -74,7 +74,7 @@ export interface VideoEncoderOptions {
    * several recordings use several cores, at a fixed cost per frame (two thread wake-ups, and the picture
    * and x264's state moving between cores: about 0.1 ms at 360p, 0.3 ms at 720p here). `false`: on the
    * calling thread. `'auto'` (default): on the calling thread while this encoder's frames cost under
-   * 4 ms each (median of the last 16) and the synchronous encoders of the process fit in 300 ms per
+   * 8 ms each (median of the last 16) and the synchronous encoders of the process fit in 300 ms per
    * second of the event loop (measured encode times at the nominal fps); on the thread pool otherwise.
    */
   offload?: boolean | 'auto';

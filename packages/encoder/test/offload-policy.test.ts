@@ -54,7 +54,14 @@ describe('OffloadPolicy', () => {
 
   it('sends frames that block the loop too long to the pool, and brings them back only well below', () => {
     const p = new OffloadPolicy('auto', 30);
-    p.record(SYNC_MAX_FRAME_MS);
+    // A slow start (IDR, encoder start-up) does not latch: the median settles first.
+    p.record(3 * SYNC_MAX_FRAME_MS);
+    expect(p.next()).toBe(true);
+    p.record(SYNC_MAX_FRAME_MS - 1);
+    p.record(SYNC_MAX_FRAME_MS - 1);
+    expect(p.next()).toBe(false);
+    p.release();
+    for (let i = 0; i < 16; i++) p.record(SYNC_MAX_FRAME_MS);
     expect(p.next()).toBe(true);
     // Between the return limit and the limit: an encoder on the pool stays there...
     for (let i = 0; i < 16; i++) p.record((SYNC_RETURN_FRAME_MS + SYNC_MAX_FRAME_MS) / 2);
@@ -62,11 +69,11 @@ describe('OffloadPolicy', () => {
     // ...and comes back below the return limit.
     for (let i = 0; i < 16; i++) p.record(SYNC_RETURN_FRAME_MS - 0.5);
     expect(p.next()).toBe(false);
+    p.release();
     // One that never left stays on its thread in the same band.
     const q = new OffloadPolicy('auto', 30);
     q.record((SYNC_RETURN_FRAME_MS + SYNC_MAX_FRAME_MS) / 2);
     expect(q.next()).toBe(false);
-    p.release();
     q.release();
   });
 
@@ -100,7 +107,7 @@ describe('VideoEncoder offload', () => {
 
   it("'auto' (default) keeps a cheap encoder on the caller's thread and gives its share back on close", async () => {
     const enc = await encodeFrames({}, 60);
-    // The first frame is measured on the pool; a 320x180 ultrafast frame costs well under 4 ms.
+    // The first frame is measured on the pool; a 320x180 ultrafast frame costs well under 8 ms.
     expect(enc.stats.framesOffloaded).toBeGreaterThanOrEqual(1);
     expect(enc.stats.framesOffloaded).toBeLessThan(30);
     expect(syncClaimMsPerSecond()).toBeGreaterThan(0);
@@ -108,31 +115,23 @@ describe('VideoEncoder offload', () => {
     expect(syncClaimMsPerSecond()).toBe(0);
   });
 
-  it("'auto' moves encoders to the pool once the synchronous ones fill the event-loop budget", async () => {
-    // 320x180 ultrafast at 240 fps: 0.15-0.5 ms x 240 = 36-120 ms/s each, so ten never fit in 300 ms/s.
-    const options = { width: 320, height: 180, fps: 240 };
-    const encoders = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        VideoEncoder.create({
-          hardware: 'software',
-          logger: silentLogger,
-          x264Preset: 'ultrafast',
-          ...options,
-        }),
-      ),
-    );
-    let maxClaim = 0;
-    for (let i = 0; i < 40; i++) {
+  it("'auto' sends every frame to the pool while other encoders hold the whole budget", async () => {
+    // A stand-in for other synchronous encoders: 1 ms x 300 fps claims exactly the 300 ms/s budget.
+    const others = new OffloadPolicy('auto', SYNC_BUDGET_MS_PER_S);
+    others.record(1);
+    expect(others.next()).toBe(false);
+    expect(syncClaimMsPerSecond()).toBe(SYNC_BUDGET_MS_PER_S);
+    const enc = await encodeFrames({}, 30);
+    expect([enc.stats.framesEncoded, enc.stats.framesOffloaded]).toEqual([30, 30]);
+    expect(syncClaimMsPerSecond()).toBe(SYNC_BUDGET_MS_PER_S);
+    // Budget freed: the same encoder comes back to the caller's thread.
+    others.release();
+    for (let i = 30; i < 60; i++) {
       const frame = new VideoFrame(movingI420(320, 180, i), 320, 180, VideoBufferType.I420);
-      await Promise.all(encoders.map((e) => e.encode(frame, Math.round((i * 1e6) / 240))));
-      maxClaim = Math.max(maxClaim, syncClaimMsPerSecond());
+      await enc.encode(frame, Math.round((i * 1e6) / 30));
     }
-    expect(maxClaim).toBeGreaterThan(0);
-    expect(maxClaim).toBeLessThanOrEqual(SYNC_BUDGET_MS_PER_S);
-    const offloaded = encoders.map((e) => e.stats.framesOffloaded);
-    expect(offloaded.filter((n) => n > 20).length).toBeGreaterThanOrEqual(1);
-    expect(offloaded.filter((n) => n < 20).length).toBeGreaterThanOrEqual(1);
-    await Promise.all(encoders.map((e) => e.close()));
+    expect(enc.stats.framesOffloaded - 30).toBeLessThan(15);
+    await enc.close();
     expect(syncClaimMsPerSecond()).toBe(0);
   });
 });
