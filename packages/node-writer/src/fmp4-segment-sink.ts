@@ -93,7 +93,7 @@ export class Fmp4SegmentSink {
     const dir = resolve(options.dir);
     const playlists = validatePlaylistOptions(options);
     const writer = validateWriterOptions(options);
-    this.#out = new HlsOutput({ dir, ...playlists, ...writer, wrapMkdirError: false });
+    this.#out = new HlsOutput({ dir, ...playlists, ...writer });
     this.dir = this.#out.dir;
     this.prefix = this.#out.prefix;
     this.playlistPath = this.#out.playlistPath;

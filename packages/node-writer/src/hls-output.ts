@@ -42,11 +42,6 @@ export interface WriterSettings {
 export interface HlsOutputSettings extends PlaylistSettings, WriterSettings {
   /** Absolute output directory. */
   dir: string;
-  /**
-   * Throw a failed `mkdir` as a `WriterError` (the TS sink) or as the raw system error (what the fMP4
-   * sink has always thrown; kept so its errors do not change).
-   */
-  wrapMkdirError: boolean;
 }
 
 /** A segment file being written; each sink extends it with its own timing. @internal */
@@ -178,7 +173,7 @@ export class HlsOutput<S extends SegmentFile> {
       try {
         this.#fs.mkdirSync(this.dir, { recursive: true });
       } catch (err) {
-        throw settings.wrapMkdirError ? toWriterError(err, this.dir, 'mkdir') : err;
+        throw toWriterError(err, this.dir, 'mkdir');
       }
       if (!this.#overwrite) {
         for (const p of [this.playlistPath, this.livePlaylistPath]) {

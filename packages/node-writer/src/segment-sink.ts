@@ -154,7 +154,7 @@ export class SegmentSink {
     }
     const writer = validateWriterOptions(options);
     this.#naming = naming;
-    this.#out = new HlsOutput({ dir, ...playlists, ...writer, wrapMkdirError: true });
+    this.#out = new HlsOutput({ dir, ...playlists, ...writer });
     this.dir = this.#out.dir;
     this.prefix = this.#out.prefix;
     this.playlistPath = this.#out.playlistPath;

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Fmp4SegmentSink, SegmentSink, SinkBusyError, SinkClosedError } from '../src/index.js';
+import { Fmp4SegmentSink, SegmentSink, SinkBusyError, SinkClosedError, WriterError } from '../src/index.js';
 import { parseM3u8 } from './helpers/hls.js';
 import { thrown } from './helpers/thrown.js';
 import { useTmpDir } from './helpers/tmp.js';
@@ -107,5 +107,15 @@ it('each sink keeps its own message for a bad dir', () => {
     const err = thrown(make);
     expect(err).toBeInstanceOf(TypeError);
     expect((err as Error).message).toBe(message);
+  }
+});
+
+it('both sinks report a directory they cannot create as a WriterError with the system code', () => {
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, 'x');
+  for (const { kind, make } of sinks) {
+    const err = thrown(() => make({ dir: join(file, 'sub') }));
+    expect(err, kind).toBeInstanceOf(WriterError);
+    expect((err as WriterError).code, kind).toBe('ENOTDIR');
   }
 });
