@@ -83,7 +83,12 @@ export function readFully(fs: WriterFs, fd: number, into: Uint8Array, position: 
     } catch (err) {
       throw toWriterError(err, path, 'read');
     }
-    if (n <= 0) throw new WriterError(`${path} shrank while being read`, 'EIO', path, { syscall: 'read' });
+    if (n <= 0) {
+      // Shorter than its own header or index says, or shrank while being read.
+      throw new WriterError(`${path} ends before byte ${position + into.byteLength}`, 'EIO', path, {
+        syscall: 'read',
+      });
+    }
     done += n;
   }
 }

@@ -7,9 +7,9 @@
  */
 
 import { basename, dirname, resolve } from 'node:path';
-import { toWriterError, WriterError } from './errors.js';
+import { toWriterError } from './errors.js';
 import { FileSink } from './file-sink.js';
-import { defaultFs, syncDirectory, type WriterFs } from './fs.js';
+import { defaultFs, readFully, syncDirectory, type WriterFs } from './fs.js';
 
 /**
  * Where the media lies in the fragmented file (structurally the muxer's `Fmp4SampleTable`): per
@@ -96,7 +96,7 @@ export function writeProgressiveMp4(
       let left = layout.fragmentPayloadSizes[i] as number;
       while (left > 0) {
         const n = Math.min(left, bufferBytes);
-        readExactly(fs, fd, buffer.subarray(0, n), at, source);
+        readFully(fs, fd, buffer.subarray(0, n), at, source);
         sink.write(buffer.subarray(0, n));
         at += n;
         left -= n;
@@ -158,23 +158,5 @@ function checkLayout(layout: FragmentLayout): void {
     throw new RangeError(
       `layout.mdatPayloadSize ${layout.mdatPayloadSize} is not the sum of the sizes (${total})`,
     );
-  }
-}
-
-function readExactly(fs: WriterFs, fd: number, into: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < into.byteLength) {
-    let n: number;
-    try {
-      n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
-    } catch (err) {
-      throw toWriterError(err, path, 'read');
-    }
-    if (n <= 0) {
-      throw new WriterError(`${path} ends before byte ${position + into.byteLength}`, 'EIO', path, {
-        syscall: 'read',
-      });
-    }
-    done += n;
   }
 }
