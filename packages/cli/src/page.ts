@@ -105,18 +105,8 @@ export const APP_JS = `'use strict';
       current = { destroy: () => { player.pause(); player.unload(); player.detachMediaElement(); player.destroy(); } };
     }
     video.muted = true;
-    // play() issued while the player is still wiring up MediaSource can be dropped (its promise
-    // rejects); ask again once the element has data.
-    const kick = () => {
-      if (!video.paused) return;
-      const started = video.play();
-      if (started && started.catch) started.catch(() => {});
-    };
-    video.oncanplay = kick;
-    video.onplaying = () => {
-      video.oncanplay = null; // started: a pause from the user stays a pause
-    };
-    kick();
+    const started = video.play();
+    if (started && started.catch) started.catch(() => {});
     setStatus('playing ' + rec.path + (rec.live ? ' (live)' : ''), false);
     history.replaceState(null, '', '#play=' + encodeURIComponent(rec.path));
   }
