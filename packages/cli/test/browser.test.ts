@@ -4,7 +4,7 @@
  * is still being written, and a finished progressive MP4 in the page's plain <video> element. Skipped without /usr/bin/chromium unless TRACKREC_REQUIRE_JUDGES=1.
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsMuxer } from '@trackrec/muxer';
 import { FileSink, SegmentSink } from '@trackrec/node-writer';
@@ -50,6 +50,10 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     await writeTsRecording(join(root, 'finished.ts'), spec);
     await writeMp4Recording(join(root, 'finished.mp4'), spec);
     await writeHlsRecording(join(root, 'room'), { ...spec, targetDuration: 1 });
+    // The server lists a file modified within followIdleMs as growing (mpegts.js then joins at its live
+    // edge); a finished recording is older than that, so date these back instead of racing the clock.
+    const past = new Date(Date.now() - 60_000);
+    for (const name of ['finished.ts', 'finished.mp4']) utimesSync(join(root, name), past, past);
     server = await startServer({ root, followIdleMs: 3000, log: (line) => requests.push(line) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -130,6 +134,10 @@ describe.runIf(toolRuns(hasChromium))('serve page in chromium', () => {
     const p = await playUntil(page, 'finished.ts', 1.2);
     expect(p.error).toBeNull();
     expect(p.kind).toBe('ts');
+    const listed = await page.evaluate(() =>
+      (globalThis as unknown as PageGlobals).trackrec!.recordings().find((r) => r.path === 'finished.ts'),
+    );
+    expect(listed?.live).toBe(false);
     expect(p.videoWidth).toBe(WIDTH);
     expect(p.videoHeight).toBe(HEIGHT);
     await page.close();
