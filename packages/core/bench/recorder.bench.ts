@@ -11,7 +11,9 @@
  *    process, runs interleaved; the median of the per-run differences.
  * 2. Memory: one TS + HLS recording fed faster than real time for 10 min of media (60 min with `--full`),
  *    x264 `ultrafast` so it fits in minutes; RSS and V8 heap after a forced GC, every media minute;
- *    growth at minute N = value at N − lowest value from minute 1 (end of warm-up) to N.
+ *    growth at minute N = value at N − lowest value from minute 1 (end of warm-up) to N. Then the same
+ *    in a child process with V8's semi-spaces pinned at 16 MB (`*PinnedNewSpace`): with default flags
+ *    V8 resizes its young generation in the first minutes, which moves RSS by 10–15 MB either way.
  * 3. K concurrent real-time recordings (x264 veryfast, TS file each), K = 1…10, paced at 30 fps / 10 ms
  *    audio, stopping at the first K that does not keep real time; two sweeps. `maxRealtimeK`: each fed by
  *    real rtc-node local tracks (VideoSource/AudioSource → VideoStream/AudioStream), so this process also
@@ -707,6 +709,47 @@ async function realtime(feed: Feed): Promise<KResult[]> {
   return results;
 }
 
+/** Set in the child that `pinnedNewSpaceMemory` starts. */
+const PINNED_CHILD = process.env.TRACKREC_BENCH_PINNED_CHILD === '1';
+
+/**
+ * Part 2 again in a child whose V8 young generation has a fixed size. With default flags, V8 grows (and
+ * sometimes shrinks) its semi-spaces during the first minutes, which moves RSS by 10–15 MB either way;
+ * pinned at their 16 MB maximum, what RSS still gains is what the recording itself holds on to.
+ */
+function pinnedNewSpaceMemory(): { rssGrowth10minMb: number | null; heapGrowth10minMb: number | null } {
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--min-semi-space-size=16',
+      '--max-semi-space-size=16',
+      '--expose-gc',
+      '--import',
+      'tsx',
+      process.argv[1] as string,
+      ...(FULL ? ['--full'] : []),
+    ],
+    {
+      env: { ...process.env, TRACKREC_BENCH_PARTS: 'memory', TRACKREC_BENCH_PINNED_CHILD: '1' },
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const figures = JSON.parse(last) as { rssGrowth10minMb: number | null; heapGrowth10minMb: number | null };
+    console.log(
+      `\nSame part, V8 semi-spaces pinned at 16 MB (--min/--max-semi-space-size): RSS growth ${figures.rssGrowth10minMb} MB, heap growth ${figures.heapGrowth10minMb} MB at minute 10.`,
+    );
+    return figures;
+  } catch {
+    console.log(
+      `\nThe pinned-new-space memory run failed (exit ${child.status}): ${child.stderr.slice(-500)}`,
+    );
+    return { rssGrowth10minMb: null, heapGrowth10minMb: null };
+  }
+}
+
 // ---- Main -------------------------------------------------------------------------------------------
 
 if (PROFILE === 'recorder' || PROFILE === 'encoder') {
@@ -719,6 +762,7 @@ if (PROFILE === 'recorder' || PROFILE === 'encoder') {
 const t0 = performance.now();
 const ov = PARTS.has('overhead') ? await overhead() : null;
 const mem = PARTS.has('memory') ? await memory() : null;
+const memPinned = PARTS.has('memory') && !PINNED_CHILD ? pinnedNewSpaceMemory() : null;
 const rtDirect = PARTS.has('realtime') ? await realtime('direct') : null;
 const rt = PARTS.has('realtime') ? await realtime('rtc-node') : null;
 rmSync(dir, { recursive: true, force: true });
@@ -756,6 +800,8 @@ console.log(
     memoryX264Preset: mem?.preset ?? null,
     memoryMinutes: mem?.minutes ?? null,
     rssGrowth10minMb: round(mem?.rssGrowth10minMb ?? null, 2),
+    rssGrowth10minMbPinnedNewSpace: memPinned?.rssGrowth10minMb ?? null,
+    heapGrowth10minMbPinnedNewSpace: memPinned?.heapGrowth10minMb ?? null,
     rssMaxGrowth10minMb: round(mem?.rssMaxGrowth10minMb ?? null, 2),
     heapGrowth10minMb: round(mem?.heapGrowth10minMb ?? null, 2),
     rssGrowth60minMb: round(mem?.rssGrowth60minMb ?? null, 2),
