@@ -484,15 +484,7 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     if (this.#closed) return Promise.reject(new EncoderError('CLOSED', 'flush() after close()'));
     return this.#queue.run(() => {
       const out: EncodedVideoPacket[] = [];
-      const codec = this.#codec;
-      if (codec) {
-        this.#codec = undefined;
-        try {
-          this.#drain(codec, out);
-        } finally {
-          codec.free();
-        }
-      }
+      this.#retire(out);
       return out;
     });
   }
@@ -581,14 +573,7 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
     let codec = this.#codec;
     const previous = { width: codec?.width ?? width, height: codec?.height ?? height };
     if (codec === undefined || codec.width !== width || codec.height !== height) {
-      if (codec) {
-        this.#codec = undefined;
-        try {
-          this.#drain(codec, out);
-        } finally {
-          codec.free();
-        }
-      }
+      this.#retire(out);
       codec = await openVideoCodec(this.kind, { ...settings, width, height });
       this.#codec = codec;
       this.#lastKeyPts = undefined;
@@ -689,6 +674,18 @@ export class VideoEncoder extends EventEmitter<VideoEncoderEvents> {
         }
       }
       pkt.unref();
+    }
+  }
+
+  /** Detaches the open codec (if any), drains its last packets into `out` and frees it. */
+  #retire(out: EncodedVideoPacket[]): void {
+    const codec = this.#codec;
+    if (!codec) return;
+    this.#codec = undefined;
+    try {
+      this.#drain(codec, out);
+    } finally {
+      codec.free();
     }
   }
 
