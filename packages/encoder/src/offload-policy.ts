@@ -85,8 +85,10 @@ export class OffloadPolicy {
   get estimateMs(): number | undefined {
     const n = Math.min(this.#count, WINDOW);
     if (n === 0) return undefined;
-    const sorted = this.#sorted.subarray(0, n);
-    sorted.set(this.#times.subarray(0, n));
+    // Sorted in place, unused slots last: no allocation per frame.
+    const sorted = this.#sorted;
+    for (let i = 0; i < WINDOW; i++)
+      sorted[i] = i < n ? (this.#times[i] as number) : Number.POSITIVE_INFINITY;
     sorted.sort();
     return n % 2 === 1
       ? (sorted[n >> 1] as number)
