@@ -27,41 +27,36 @@ function ok(ret: number, op: string): number {
   return ret;
 }
 
-/** Decodes Annex B access units with FFmpeg's h264 decoder; returns every picture's Y plane. */
-export async function decodeH264(units: { data: Uint8Array; pts: number }[]): Promise<DecodedPicture[]> {
-  const codec = Codec.findDecoderByName(FF_DECODER_H264);
-  if (!codec) throw new Error('no h264 decoder');
-  const ctx = new CodecContext();
-  ctx.allocContext3(codec);
-  ctx.threadCount = 1;
-  const dict = Dictionary.fromObject({});
-  ok(await ctx.open2(codec, dict), 'open h264 decoder');
+/**
+ * Feeds `packets` to an opened decoder, then flushes it, calling `onFrame` for every decoded frame; frees
+ * the context, its options, and the packet and frame it used.
+ */
+function decodeAll(
+  ctx: CodecContext,
+  dict: Dictionary,
+  packets: { data: Uint8Array; pts: number; dts?: number }[],
+  what: 'video' | 'audio',
+  onFrame: (frame: Frame) => void,
+): void {
   const pkt = new Packet();
   pkt.alloc();
   const frame = new Frame();
   frame.alloc();
-  const out: DecodedPicture[] = [];
   const drain = () => {
     for (;;) {
       const ret = ctx.receiveFrameSync(frame);
       if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) return;
-      ok(ret, 'receive frame');
-      const { width, height } = frame;
-      const plane = frame.data?.[0];
-      const stride = frame.linesize[0] ?? width;
-      if (!plane) throw new Error('decoded frame without data');
-      const y = new Uint8Array(width * height);
-      for (let r = 0; r < height; r++) y.set(plane.subarray(r * stride, r * stride + width), r * width);
-      out.push({ width, height, pts: Number(frame.pts), y });
+      ok(ret, `receive ${what} frame`);
+      onFrame(frame);
       frame.unref();
     }
   };
   try {
-    for (const u of units) {
-      pkt.data = Buffer.from(u.data);
-      pkt.pts = BigInt(u.pts);
-      pkt.dts = BigInt(u.pts);
-      ok(ctx.sendPacketSync(pkt), 'send packet');
+    for (const p of packets) {
+      pkt.data = Buffer.from(p.data);
+      pkt.pts = BigInt(p.pts);
+      if (p.dts !== undefined) pkt.dts = BigInt(p.dts);
+      ok(ctx.sendPacketSync(pkt), `send ${what} packet`);
       pkt.unref();
       drain();
     }
@@ -73,6 +68,33 @@ export async function decodeH264(units: { data: Uint8Array; pts: number }[]): Pr
     frame.free();
     dict.free();
   }
+}
+
+/** Decodes Annex B access units with FFmpeg's h264 decoder; returns every picture's Y plane. */
+export async function decodeH264(units: { data: Uint8Array; pts: number }[]): Promise<DecodedPicture[]> {
+  const codec = Codec.findDecoderByName(FF_DECODER_H264);
+  if (!codec) throw new Error('no h264 decoder');
+  const ctx = new CodecContext();
+  ctx.allocContext3(codec);
+  ctx.threadCount = 1;
+  const dict = Dictionary.fromObject({});
+  ok(await ctx.open2(codec, dict), 'open h264 decoder');
+  const out: DecodedPicture[] = [];
+  decodeAll(
+    ctx,
+    dict,
+    units.map((u) => ({ data: u.data, pts: u.pts, dts: u.pts })),
+    'video',
+    (frame) => {
+      const { width, height } = frame;
+      const plane = frame.data?.[0];
+      const stride = frame.linesize[0] ?? width;
+      if (!plane) throw new Error('decoded frame without data');
+      const y = new Uint8Array(width * height);
+      for (let r = 0; r < height; r++) y.set(plane.subarray(r * stride, r * stride + width), r * width);
+      out.push({ width, height, pts: Number(frame.pts), y });
+    },
+  );
   return out;
 }
 
@@ -99,59 +121,33 @@ export async function decodeAudio(
   ctx.channels = channels;
   const dict = Dictionary.fromObject({});
   ok(await ctx.open2(codec, dict), `open ${codecName} decoder`);
-  const pkt = new Packet();
-  pkt.alloc();
-  const frame = new Frame();
-  frame.alloc();
   const chunks: Float32Array[][] = Array.from({ length: channels }, () => []);
   let rate = sampleRate;
-  const drain = () => {
-    for (;;) {
-      const ret = ctx.receiveFrameSync(frame);
-      if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) return;
-      ok(ret, 'receive audio frame');
-      rate = frame.sampleRate;
-      const n = frame.nbSamples;
-      const nch = frame.channels;
-      const data = frame.data ?? [];
-      for (let c = 0; c < Math.min(nch, channels); c++) {
-        const outCh = new Float32Array(n);
-        const fmt = frame.format;
-        if (fmt === AV_SAMPLE_FMT_FLTP || fmt === AV_SAMPLE_FMT_S16P) {
-          const b = Buffer.from(data[c] ?? []);
-          for (let i = 0; i < n; i++) {
-            outCh[i] = fmt === AV_SAMPLE_FMT_FLTP ? b.readFloatLE(i * 4) : b.readInt16LE(i * 2) / 32768;
-          }
-        } else if (fmt === AV_SAMPLE_FMT_FLT || fmt === AV_SAMPLE_FMT_S16) {
-          const b = Buffer.from(data[0] ?? []);
-          for (let i = 0; i < n; i++) {
-            const k = i * nch + c;
-            outCh[i] = fmt === AV_SAMPLE_FMT_FLT ? b.readFloatLE(k * 4) : b.readInt16LE(k * 2) / 32768;
-          }
-        } else {
-          throw new Error(`unexpected sample format ${fmt}`);
+  decodeAll(ctx, dict, packets, 'audio', (frame) => {
+    rate = frame.sampleRate;
+    const n = frame.nbSamples;
+    const nch = frame.channels;
+    const data = frame.data ?? [];
+    for (let c = 0; c < Math.min(nch, channels); c++) {
+      const outCh = new Float32Array(n);
+      const fmt = frame.format;
+      if (fmt === AV_SAMPLE_FMT_FLTP || fmt === AV_SAMPLE_FMT_S16P) {
+        const b = Buffer.from(data[c] ?? []);
+        for (let i = 0; i < n; i++) {
+          outCh[i] = fmt === AV_SAMPLE_FMT_FLTP ? b.readFloatLE(i * 4) : b.readInt16LE(i * 2) / 32768;
         }
-        chunks[c]?.push(outCh);
+      } else if (fmt === AV_SAMPLE_FMT_FLT || fmt === AV_SAMPLE_FMT_S16) {
+        const b = Buffer.from(data[0] ?? []);
+        for (let i = 0; i < n; i++) {
+          const k = i * nch + c;
+          outCh[i] = fmt === AV_SAMPLE_FMT_FLT ? b.readFloatLE(k * 4) : b.readInt16LE(k * 2) / 32768;
+        }
+      } else {
+        throw new Error(`unexpected sample format ${fmt}`);
       }
-      frame.unref();
+      chunks[c]?.push(outCh);
     }
-  };
-  try {
-    for (const p of packets) {
-      pkt.data = Buffer.from(p.data);
-      pkt.pts = BigInt(p.pts);
-      ok(ctx.sendPacketSync(pkt), 'send audio packet');
-      pkt.unref();
-      drain();
-    }
-    ctx.sendPacketSync(null);
-    drain();
-  } finally {
-    ctx.freeContext();
-    pkt.free();
-    frame.free();
-    dict.free();
-  }
+  });
   return {
     sampleRate: rate,
     channels: chunks.map((parts) => {

@@ -20,6 +20,21 @@ function run(cmd: string, args: string[]): { status: number | null; stdout: stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Debian's ffmpeg decodes the whole file with `-xerror`: no error, nothing on stderr. */
+function expectFfmpegDecodes(file: string): void {
+  const decode = run('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
+  expect(decode.stderr).toBe('');
+  expect(decode.status).toBe(0);
+}
+
+/** `ffprobe -show_entries <entries> -of csv=p=0` on `file`. */
+function ffprobeCsv(
+  file: string,
+  entries: string,
+): { status: number | null; stdout: string; stderr: string } {
+  return run('ffprobe', ['-v', 'error', '-show_entries', entries, '-of', 'csv=p=0', file]);
+}
+
 /** ADTS header (ISO/IEC 13818-7 §6.2, 7 bytes, no CRC) for a raw AAC frame, from its AudioSpecificConfig. */
 function adts(asc: Uint8Array, frameLength: number): Uint8Array {
   const objectType = (asc[0]! >> 3) & 0x1f;
@@ -56,18 +71,8 @@ describe.runIf(haveFfmpeg)('judged by Debian ffmpeg/ffprobe', () => {
     await enc.close();
     const file = join(dir, 'video.h264');
     writeFileSync(file, Buffer.concat(chunks));
-    const decode = run('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
-    expect(decode.stderr).toBe('');
-    expect(decode.status).toBe(0);
-    const probe = run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'frame=width,height,key_frame',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
+    expectFfmpegDecodes(file);
+    const probe = ffprobeCsv(file, 'frame=width,height,key_frame');
     // ffprobe prints key_frame,...,width,height per frame (plus blank side-data lines).
     const frames = probe.stdout
       .split('\n')
@@ -92,18 +97,8 @@ describe.runIf(haveFfmpeg)('judged by Debian ffmpeg/ffprobe', () => {
     await enc.close();
     const file = join(dir, 'audio.aac');
     writeFileSync(file, Buffer.concat(chunks));
-    const decode = run('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
-    expect(decode.stderr).toBe('');
-    expect(decode.status).toBe(0);
-    const probe = run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'stream=codec_name,profile,sample_rate,channels',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
+    expectFfmpegDecodes(file);
+    const probe = ffprobeCsv(file, 'stream=codec_name,profile,sample_rate,channels');
     expect(probe.stdout.trim()).toBe('aac,LC,48000,2');
   });
 });
