@@ -4,17 +4,7 @@
  * and by ffmpeg's decoder with -xerror.
  */
 
-import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -38,7 +28,13 @@ import {
 } from '../src/index.js';
 import { parseM3u8 } from './helpers/hls.js';
 import { judgeMissing, run } from './helpers/judges.js';
-import { ffmpegMedia, type Media } from './helpers/media.js';
+import {
+  encodeCached,
+  ffmpegMedia,
+  type Media,
+  splitAccessUnits,
+  writeInterleaved,
+} from './helpers/media.js';
 import { spyFs, sysError } from './helpers/spy-fs.js';
 import { expectSameBytes, useTmpDir } from './helpers/tmp.js';
 
@@ -58,31 +54,12 @@ function h264At(seconds: number, size: string): Media['video'] {
   const dir = join(tmpdir(), 'trackrec-writer-media-v1');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `v${seconds}-${size}.h264`);
-  if (!existsSync(out)) {
-    const part = `${out}.${process.pid}.part`;
-    const r = spawnSync('ffmpeg', [
-      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30:duration=${seconds}`],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-bf', '0'],
-      ...['-x264-params', 'aud=1', '-f', 'h264', part],
-    ]);
-    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
-    renameSync(part, out);
-  }
-  const b = readFileSync(out);
-  const starts: number[] = [];
-  for (let i = 0; i + 4 < b.length; i++) {
-    if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 0 && b[i + 3] === 1 && (b[i + 4]! & 0x1f) === 9)
-      starts.push(i);
-  }
-  return starts.map((s, i) => {
-    const data = b.subarray(s, starts[i + 1] ?? b.length);
-    let keyframe = false;
-    for (let j = 0; j + 3 < data.length; j++) {
-      if (data[j] === 0 && data[j + 1] === 0 && data[j + 2] === 1 && (data[j + 3]! & 0x1f) === 5)
-        keyframe = true;
-    }
-    return { data, pts: i * 3000, keyframe };
-  });
+  encodeCached(out, [
+    ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30:duration=${seconds}`],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-bf', '0'],
+    ...['-x264-params', 'aud=1', '-f', 'h264'],
+  ]);
+  return splitAccessUnits(readFileSync(out));
 }
 
 interface Fed {
@@ -108,20 +85,7 @@ function feed(
   for (const f of opts.more ?? []) video.push({ ...f, pts: f.pts + end });
   const total = video.length * 3000;
   const audio = media.audio.filter((f) => f.pts * 90_000 < total * 48_000);
-  let i = 0;
-  let j = 0;
-  while (i < video.length || j < audio.length) {
-    const vt = i < video.length ? video[i]!.pts / 90_000 : Number.POSITIVE_INFINITY;
-    const at = j < audio.length ? audio[j]!.pts / 48_000 : Number.POSITIVE_INFINITY;
-    if (vt <= at) {
-      const f = video[i++]!;
-      muxer.write(v, { data: f.data, pts: f.pts, dts: f.pts, keyframe: f.keyframe });
-    } else {
-      const f = audio[j++]!;
-      muxer.write(a, { data: f.data, pts: f.pts });
-    }
-    opts.tick?.();
-  }
+  writeInterleaved(muxer, v, a, video, audio, opts.tick);
   return { muxer, videoFrames: video.length, audioFrames: audio.length };
 }
 

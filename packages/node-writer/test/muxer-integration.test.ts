@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FileSink, repairHls, repairTs, SegmentSink } from '../src/index.js';
 import { readPlaylist } from './helpers/hls.js';
 import { ffmpegDecode, judgeMissing } from './helpers/judges.js';
-import { ffmpegMedia, type Media } from './helpers/media.js';
+import { ffmpegMedia, type Media, writeInterleaved } from './helpers/media.js';
 import { useTmpDir } from './helpers/tmp.js';
 import { segmentDuration } from './helpers/ts.js';
 
@@ -31,20 +31,8 @@ function mux(sink: TsSink, seconds: number, opts: { video?: boolean; tick?: (m: 
   const a = m.addTrack({ codec: 'aac', timescale: 48_000 });
   const video = withVideo ? media.video.filter((f) => f.pts < seconds * 90_000) : [];
   const audio = media.audio.filter((f) => f.pts < seconds * 48_000);
-  let i = 0;
-  let j = 0;
-  while (i < video.length || j < audio.length) {
-    const vt = i < video.length ? video[i]!.pts / 90_000 : Number.POSITIVE_INFINITY;
-    const at = j < audio.length ? audio[j]!.pts / 48_000 : Number.POSITIVE_INFINITY;
-    if (vt <= at) {
-      const f = video[i++]!;
-      m.write(v, { data: f.data, pts: f.pts, dts: f.pts, keyframe: f.keyframe });
-    } else {
-      const f = audio[j++]!;
-      m.write(a, { data: f.data, pts: f.pts });
-    }
-    opts.tick?.(m);
-  }
+  const tick = opts.tick;
+  writeInterleaved(m, v, a, video, audio, tick && (() => tick(m)));
   return m;
 }
 

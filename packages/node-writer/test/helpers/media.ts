@@ -15,7 +15,8 @@ export interface Media {
   audio: { data: Uint8Array; pts: number }[];
 }
 
-function encode(out: string, args: string[]): void {
+/** Runs `ffmpeg -v error -y <args> <out>` unless `out` exists (written to a temp name, then renamed). */
+export function encodeCached(out: string, args: string[]): void {
   if (existsSync(out)) return;
   const tmp = `${out}.${process.pid}.part`;
   const r = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args, tmp], { encoding: 'utf8' });
@@ -28,19 +29,20 @@ export function ffmpegMedia(seconds: number): Media {
   mkdirSync(dir, { recursive: true });
   const h264 = join(dir, `v${seconds}.h264`);
   const aac = join(dir, `a${seconds}.aac`);
-  encode(h264, [
+  encodeCached(h264, [
     ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=30:duration=${seconds}`],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-bf', '0'],
     ...['-x264-params', 'aud=1', '-f', 'h264'],
   ]);
-  encode(aac, [
+  encodeCached(aac, [
     ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`],
     ...['-ac', '2', '-c:a', 'aac', '-b:a', '64k', '-f', 'adts'],
   ]);
   return { video: splitAccessUnits(readFileSync(h264)), audio: splitAdts(readFileSync(aac)) };
 }
 
-function splitAccessUnits(b: Uint8Array): Media['video'] {
+/** Splits an Annex B stream with an AUD per access unit into 30 fps access units (keyframe = has an IDR). */
+export function splitAccessUnits(b: Uint8Array): Media['video'] {
   // Each access unit starts with an AUD (nal_unit_type 9) behind a 4-byte start code.
   const starts: number[] = [];
   for (let i = 0; i + 4 < b.length; i++) {
@@ -56,6 +58,39 @@ function splitAccessUnits(b: Uint8Array): Media['video'] {
     }
     return { data, pts: i * 3000, keyframe };
   });
+}
+
+/** A muxer's `write`, as the TS and fMP4 muxers share it. */
+export interface PacketWriter {
+  write(track: number, packet: { data: Uint8Array; pts: number; dts?: number; keyframe?: boolean }): void;
+}
+
+/**
+ * Writes H.264 access units to track `v` and AAC frames to track `a` interleaved by time (video first on
+ * a tie); `tick` runs after each write.
+ */
+export function writeInterleaved(
+  muxer: PacketWriter,
+  v: number,
+  a: number,
+  video: Media['video'],
+  audio: Media['audio'],
+  tick?: () => void,
+): void {
+  let i = 0;
+  let j = 0;
+  while (i < video.length || j < audio.length) {
+    const vt = i < video.length ? video[i]!.pts / 90_000 : Number.POSITIVE_INFINITY;
+    const at = j < audio.length ? audio[j]!.pts / 48_000 : Number.POSITIVE_INFINITY;
+    if (vt <= at) {
+      const f = video[i++]!;
+      muxer.write(v, { data: f.data, pts: f.pts, dts: f.pts, keyframe: f.keyframe });
+    } else {
+      const f = audio[j++]!;
+      muxer.write(a, { data: f.data, pts: f.pts });
+    }
+    tick?.();
+  }
 }
 
 function splitAdts(b: Uint8Array): Media['audio'] {
